@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# install.sh [kafka|postgres|stripe-mock|all]: installs whatever is missing, quietly; tool output goes to .run/install.log.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=deploy/local/lib.sh
+. "$ROOT/deploy/local/lib.sh"
+KAFKA_VERSION=4.4.0
+STRIPE_MOCK_VERSION=v0.203.0
+mkdir -p "$RUN"; LOG=$RUN/install.log
+
+# quiet CMD...: run with output to the log; on failure show the log's tail.
+quiet() {
+  printf '\n== %s %s\n' "$(date -Is)" "$*" >>"$LOG"
+  "$@" >>"$LOG" 2>&1 || { tail -n 40 "$LOG" >&2; die "install failed: $* (log: $LOG)"; }
+}
+
+install_kafka() {
+  local k=$HERE/kafka
+  if [ ! -f "$k/lib/kafka_2.13-$KAFKA_VERSION.jar" ]; then
+    rm -rf "${k:?}/lib"  # a half-copied lib/ from an interrupted run
+    # Pinned plugin: Maven 3.8.7's default dependency plugin (2.8) is too old.
+    quiet mvn -B -q -f "$k/pom.xml" org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+      -DoutputDirectory=lib -DincludeScope=runtime
+  fi
+  echo "kafka $KAFKA_VERSION: $k/lib"
+}
+
+install_postgres() {
+  if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+    [ "$(id -u)" = 0 ] || die "PostgreSQL is not installed; run as root: apt-get install postgresql"
+    export DEBIAN_FRONTEND=noninteractive
+    quiet apt-get update -qq
+    quiet apt-get install -y -qq postgresql
+  fi
+  echo "postgresql: $(pg_bin)"
+}
+
+install_stripe_mock() {
+  if [ ! -x "$ROOT/.bin/stripe-mock" ]; then
+    command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
+    GOBIN=$ROOT/.bin quiet go install "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION"
+  fi
+  echo "stripe-mock $STRIPE_MOCK_VERSION: $ROOT/.bin/stripe-mock"
+}
+
+case ${1:-all} in
+  kafka) install_kafka ;;
+  postgres) install_postgres ;;
+  stripe-mock) install_stripe_mock ;;
+  all) install_kafka; install_postgres; install_stripe_mock ;;
+  *) die "usage: $0 [kafka|postgres|stripe-mock|all]" ;;
+esac

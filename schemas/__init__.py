@@ -1,0 +1,1 @@
+"""The event catalogue: Hero Journey CRM's public contract between producers and consumers."""

@@ -1,0 +1,72 @@
+"""Facts of the skip-alert lifecycle (topic `crm.alerts`)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from schemas.envelope import Email, Event, Stage
+from schemas.values import EntryPoint, RecentClick
+
+Priority = Literal["HIGH", "URGENT"]
+
+
+class AlertRaisedV1(Event):
+    """A consultant alert was raised for a skip."""
+
+    type: Literal["alert.raised.v1"] = "alert.raised.v1"
+    alert_id: uuid.UUID
+    priority: Priority
+    email: Email | None = None
+    entry_point: EntryPoint | None = None
+    current_stage: Stage
+    target_stage: Stage
+    gap: int = Field(ge=2)
+    recent_clicks: tuple[RecentClick, ...] = ()
+    recommended_action: str
+    expires_at: AwareDatetime
+
+
+class AlertRepeatedV1(Event):
+    """The same skip happened again while the alert was open; no new notification."""
+
+    type: Literal["alert.repeated.v1"] = "alert.repeated.v1"
+    alert_id: uuid.UUID
+    count: int = Field(ge=2)
+
+
+class AlertEscalatedV1(Event):
+    """An open alert got a higher target or priority, or sat unanswered too long."""
+
+    type: Literal["alert.escalated.v1"] = "alert.escalated.v1"
+    alert_id: uuid.UUID
+    priority: Priority
+    target_stage: Stage
+    gap: int = Field(ge=2)
+    reason: Literal["higher_target", "unanswered"]
+
+
+class AlertAcknowledgedV1(Event):
+    """A consultant acknowledged the alert."""
+
+    type: Literal["alert.acknowledged.v1"] = "alert.acknowledged.v1"
+    alert_id: uuid.UUID
+    by: str
+
+
+class AlertActionedV1(Event):
+    """A consultant acted on the alert; it is archived."""
+
+    type: Literal["alert.actioned.v1"] = "alert.actioned.v1"
+    alert_id: uuid.UUID
+    by: str
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class AlertExpiredV1(Event):
+    """A pending alert reached 7 days without acknowledgement."""
+
+    type: Literal["alert.expired.v1"] = "alert.expired.v1"
+    alert_id: uuid.UUID

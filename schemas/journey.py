@@ -1,0 +1,91 @@
+"""Facts the journey service records about prospects (topic `crm.journey`)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import Field
+
+from schemas.envelope import Email, Event, Stage, SubjectId
+from schemas.values import Cta, EntryPoint
+
+
+class ProspectCreatedV1(Event):
+    """A prospect entered the journey in Stage 1 (or the stage it was imported at)."""
+
+    type: Literal["prospect.created.v1"] = "prospect.created.v1"
+    stage: Stage
+    email: Email | None = None
+    imported: bool = False
+
+
+class EntryPointCapturedV1(Event):
+    """An entry point was captured: the very first click, or any inquiry form."""
+
+    type: Literal["entry_point.captured.v1"] = "entry_point.captured.v1"
+    entry_point: EntryPoint
+
+
+class PointsAwardedV1(Event):
+    """Points a click earned: base x max(1, gap)."""
+
+    type: Literal["points.awarded.v1"] = "points.awarded.v1"
+    click_event_id: uuid.UUID
+    cta: Cta
+    stage_before: Stage
+    gap: int
+    multiplier: int = Field(ge=1)
+    points: int = Field(ge=1)
+    total_points: int = Field(ge=0)
+
+
+class StageChangedV1(Event):
+    """The prospect's stage changed, automatically (points) or manually (a consultant)."""
+
+    type: Literal["stage.changed.v1"] = "stage.changed.v1"
+    old_stage: Stage
+    new_stage: Stage
+    cause: Literal["points", "manual", "merge", "import"]
+    changed_by: str | None = Field(default=None, description="consultant for a manual move")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class StageSkippedV1(Event):
+    """A click targeted a stage beyond the next one (gap >= 2)."""
+
+    type: Literal["stage.skipped.v1"] = "stage.skipped.v1"
+    current_stage: Stage
+    target_stage: Stage
+    gap: int = Field(ge=2)
+    click_event_id: uuid.UUID
+    cta: Cta
+    email: Email | None = None
+    entry_point: EntryPoint | None = None
+
+
+class ProspectMovedManuallyV1(Event):
+    """A consultant moved a prospect to a stage, with a reason."""
+
+    type: Literal["prospect.moved_manually.v1"] = "prospect.moved_manually.v1"
+    from_stage: Stage
+    to_stage: Stage
+    consultant: str = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ProspectEmailLinkedV1(Event):
+    """An email was linked to the prospect (inquiry or identify)."""
+
+    type: Literal["prospect.email_linked.v1"] = "prospect.email_linked.v1"
+    email: Email
+
+
+class ProspectsMergedV1(Event):
+    """Two visitor ids proved to be one person; `merged_id` folds into `subject_id`."""
+
+    type: Literal["prospects.merged.v1"] = "prospects.merged.v1"
+    merged_id: SubjectId
+    email: Email
+    stage: Stage
+    total_points: int = Field(ge=0)

@@ -1,0 +1,116 @@
+"""Database engines, Alembic migrations per service, and the processed-event ledger that makes
+consumers idempotent. SQLite (embedded) and PostgreSQL (production) behind one async engine."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Column, DateTime, MetaData, String, Table, event, insert, select
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from schemas.envelope import Event
+
+
+def async_url(url: str) -> str:
+    """Accept plain `postgresql://` and `sqlite:///` URLs and pick the async driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    if parsed.drivername == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    return url
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path.resolve()}"
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    url = async_url(url)
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+async def migrate(engine: AsyncEngine, service: str, script_location: Path) -> None:
+    """Upgrade `service`'s tables to the newest migration. Each service has its own Alembic
+    history and version table, so services migrate independently in a shared database."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.attributes["version_table"] = f"alembic_version_{service}"
+
+    def upgrade(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+    async with engine.begin() as conn:
+        await conn.run_sync(upgrade)
+
+
+def run_alembic_env(target_metadata: MetaData) -> None:
+    """The body of every service's migrations/env.py (online mode, on a given connection)."""
+    from alembic import context
+
+    config = context.config
+    context.configure(
+        connection=config.attributes["connection"],
+        target_metadata=target_metadata,
+        version_table=config.attributes["version_table"],
+        render_as_batch=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def processed_events_table(metadata: MetaData, service: str) -> Table:
+    """Ids of the events a service has applied; written in the same transaction as the effects."""
+    return Table(
+        f"{service}_processed_events",
+        metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("processed_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+async def unprocessed(session: AsyncSession, ledger: Table, events: Sequence[Event]) -> list[Event]:
+    """The events not yet applied, in order, without duplicates within the batch."""
+    ids = [str(e.event_id) for e in events]
+    seen: set[str] = set()
+    for chunk in range(0, len(ids), 500):
+        rows = await session.execute(
+            select(ledger.c.event_id).where(ledger.c.event_id.in_(ids[chunk : chunk + 500]))
+        )
+        seen.update(r[0] for r in rows)
+    fresh = []
+    for e in events:
+        key = str(e.event_id)
+        if key not in seen:
+            seen.add(key)
+            fresh.append(e)
+    return fresh
+
+
+async def mark_processed(session: AsyncSession, ledger: Table, ids: Sequence[uuid.UUID]) -> None:
+    if ids:
+        now = datetime.now(UTC)
+        await session.execute(
+            insert(ledger), [{"event_id": str(i), "processed_at": now} for i in ids]
+        )

@@ -1,0 +1,63 @@
+"""How tests reach the real parts: an address from the environment, else the local launchers in
+deploy/local, else testcontainers when a Docker engine answers. A part that cannot be had is a
+test failure, never a skip."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _launch(part: str) -> str | None:
+    script = ROOT / "deploy" / "local" / f"{part}.sh"
+    if not script.exists():
+        return None
+    done = subprocess.run(["bash", str(script), "start"], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{script} start failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout.strip().splitlines()[-1]
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker  # type: ignore[import-not-found]
+
+        client = docker.from_env(timeout=3)
+        client.ping()
+        client.close()
+        return True
+    except Exception:
+        return False
+
+
+def kafka_bootstrap() -> str:
+    if address := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return address
+    if address := _launch("kafka"):
+        return address
+    if _docker_answers():
+        from testcontainers.kafka import KafkaContainer  # type: ignore[import-not-found]
+
+        container = KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft()
+        container.start()
+        return str(container.get_bootstrap_server())
+    pytest.fail("no Kafka: set KAFKA_BOOTSTRAP_SERVERS, or let deploy/local/kafka.sh start one")
+
+
+def postgres_url() -> str:
+    if url := os.environ.get("CRM_TEST_DATABASE_URL"):
+        return url
+    if url := _launch("postgres"):
+        return url
+    if _docker_answers():
+        from testcontainers.postgres import PostgresContainer  # type: ignore[import-not-found]
+
+        container = PostgresContainer("postgres:16", driver=None)
+        container.start()
+        return str(container.get_connection_url())
+    pytest.fail("no PostgreSQL: set CRM_TEST_DATABASE_URL, or let deploy/local/postgres.sh start one")
