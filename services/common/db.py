@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, event, insert, select
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from schemas.envelope import Event
 
@@ -90,12 +90,12 @@ def processed_events_table(metadata: MetaData, service: str) -> Table:
     )
 
 
-async def unprocessed(session: AsyncSession, ledger: Table, events: Sequence[Event]) -> list[Event]:
+async def unprocessed(conn: AsyncConnection, ledger: Table, events: Sequence[Event]) -> list[Event]:
     """The events not yet applied, in order, without duplicates within the batch."""
     ids = [str(e.event_id) for e in events]
     seen: set[str] = set()
     for chunk in range(0, len(ids), 500):
-        rows = await session.execute(
+        rows = await conn.execute(
             select(ledger.c.event_id).where(ledger.c.event_id.in_(ids[chunk : chunk + 500]))
         )
         seen.update(r[0] for r in rows)
@@ -108,9 +108,9 @@ async def unprocessed(session: AsyncSession, ledger: Table, events: Sequence[Eve
     return fresh
 
 
-async def mark_processed(session: AsyncSession, ledger: Table, ids: Sequence[uuid.UUID]) -> None:
+async def mark_processed(conn: AsyncConnection, ledger: Table, ids: Sequence[uuid.UUID]) -> None:
     if ids:
         now = datetime.now(UTC)
-        await session.execute(
+        await conn.execute(
             insert(ledger), [{"event_id": str(i), "processed_at": now} for i in ids]
         )

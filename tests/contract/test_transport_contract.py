@@ -159,14 +159,10 @@ async def test_a_duplicate_event_id_is_applied_once_by_an_idempotent_handler(
 
     async def apply_once(events: Sequence[Event]) -> None:
         async with engine.begin() as conn:
-            from sqlalchemy.ext.asyncio import AsyncSession
-
-            session = AsyncSession(bind=conn)
-            fresh = await unprocessed(session, ledger, events)
+            fresh = await unprocessed(conn, ledger, events)
             for e in fresh:
-                await session.execute(insert(effects).values(event_id=str(e.event_id)))
-            await mark_processed(session, ledger, [e.event_id for e in fresh])
-            await session.flush()
+                await conn.execute(insert(effects).values(event_id=str(e.event_id)))
+            await mark_processed(conn, ledger, [e.event_id for e in fresh])
         await got(events)
 
     event = clicks("v-dup", 1)[0]

@@ -1,0 +1,118 @@
+"""`crm-journey`: run the product, serve one service, manage local infrastructure."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from services.common.auth import issue_token
+from services.common.settings import CommonSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+app = typer.Typer(help="Hero Journey CRM", no_args_is_help=True, add_completion=False)
+
+DataDir = Annotated[Path, typer.Option("--data-dir", help="where the embedded mode keeps its data")]
+
+
+class Service(str, Enum):
+    ingest = "ingest"
+    journey = "journey"
+
+
+class InfraAction(str, Enum):
+    up = "up"
+    down = "down"
+    status = "status"
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def run(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    data_dir: DataDir = Path(".crm-data"),
+) -> None:
+    """Run everything in one process: SQLite, embedded event log, no Kafka needed."""
+    from services import embedded
+
+    common = CommonSettings()
+    _logging(common.log_level)
+    application = embedded.create_app(data_dir, common)
+    if not common.producer_keys():
+        typer.echo(f"producer key (for POST /v1/events): {data_dir / embedded.INGEST_KEY_FILE}")
+    typer.echo(f"consultant token: crm-journey token you@example.com --data-dir {data_dir}")
+    uvicorn.run(application, host=host, port=port, log_level=common.log_level.lower())
+
+
+@app.command()
+def serve(
+    service: Service,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+) -> None:
+    """Run one service against Kafka and PostgreSQL (CRM_KAFKA_BOOTSTRAP_SERVERS, CRM_DATABASE_URL)."""
+    common = CommonSettings()
+    _logging(common.log_level)
+    if not common.session_secret.get_secret_value():
+        typer.echo("CRM_SESSION_SECRET must be set for a distributed service", err=True)
+        raise typer.Exit(2)
+    if service is Service.ingest:
+        from services.ingest.main import create_app as create_ingest
+
+        if not common.producer_keys():
+            typer.echo("CRM_INGEST_API_KEYS must name at least one producer key", err=True)
+            raise typer.Exit(2)
+        application = create_ingest(common)
+    else:
+        from services.journey.main import create_app as create_journey
+
+        application = create_journey(common=common)
+    uvicorn.run(application, host=host, port=port, log_level=common.log_level.lower())
+
+
+@app.command()
+def infra(
+    action: InfraAction,
+    parts: Annotated[list[str] | None, typer.Argument(help="kafka, postgres, stripe-mock")] = None,
+) -> None:
+    """Start, stop or show the local Kafka, PostgreSQL and stripe-mock (deploy/local)."""
+    script = ROOT / "deploy" / "local" / "infra.sh"
+    done = subprocess.run(["bash", str(script), action.value, *(parts or [])])
+    raise typer.Exit(done.returncode)
+
+
+@app.command()
+def token(
+    email: str,
+    role: Annotated[str, typer.Option(help="consultant or admin")] = "consultant",
+    ttl_hours: int = 12,
+    data_dir: DataDir = Path(".crm-data"),
+) -> None:
+    """Mint a consultant session token signed with this installation's session secret
+    (an operator tool; consultants log in with accounts once those exist)."""
+    from services import embedded
+
+    secret = embedded.session_secret(CommonSettings(), data_dir)
+    try:
+        typer.echo(issue_token(secret, email, role, ttl_hours * 3600))
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Assembling services into one ASGI app: health, readiness, metrics, and the lifespan that starts
+each service's tables and subscriptions before the transport. A single service and the embedded
+all-in-one process are built the same way, from the parts each service exposes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import make_asgi_app
+
+from services.common.transport import Subscription, Transport
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceParts:
+    """What a service contributes to a process."""
+
+    name: str
+    routers: Sequence[APIRouter] = ()
+    subscriptions: Sequence[Subscription] = ()
+    startup: Callable[[], Awaitable[None]] | None = None
+    shutdown: Callable[[], Awaitable[None]] | None = None
+    ready: Callable[[], Awaitable[bool]] | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def assemble(
+    title: str,
+    parts: Sequence[ServiceParts],
+    transport: Transport,
+    *,
+    session_secret: str,
+    producer_keys: frozenset[str] = frozenset(),
+) -> FastAPI:
+    started = {"transport": False}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for part in parts:
+            if part.startup is not None:
+                await part.startup()
+            for sub in part.subscriptions:
+                transport.subscribe(sub)
+        await transport.start()
+        started["transport"] = True
+        log.info("%s started: %s", title, ", ".join(p.name for p in parts))
+        try:
+            yield
+        finally:
+            started["transport"] = False
+            await transport.stop()
+            for part in reversed(parts):
+                if part.shutdown is not None:
+                    await part.shutdown()
+
+    app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
+    app.state.session_secret = session_secret
+    app.state.producer_keys = producer_keys
+    app.state.transport = transport
+    for part in parts:
+        for router in part.routers:
+            app.include_router(router)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz() -> JSONResponse:
+        checks = {"transport": started["transport"]}
+        for part in parts:
+            if part.ready is not None:
+                try:
+                    checks[part.name] = await part.ready()
+                except Exception as exc:
+                    log.warning("readiness of %s failed: %r", part.name, exc)
+                    checks[part.name] = False
+        ok = all(checks.values())
+        return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "(body)", "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)
+
+    app.mount("/metrics", make_asgi_app())
+    return app

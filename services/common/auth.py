@@ -1,0 +1,95 @@
+"""Who may call what. Producers (websites) hold write-only keys; consultants hold signed,
+expiring session tokens, accepted as a bearer token (API) or a cookie (pages). Tokens are
+verified with the shared secret alone, so every service checks them without a shared table."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+
+SESSION_COOKIE = "crm_session"
+ROLES = ("consultant", "admin")
+
+
+@dataclass(frozen=True)
+class Consultant:
+    email: str
+    role: str
+
+
+def issue_token(secret: str, email: str, role: str, ttl_s: int) -> str:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    payload = json.dumps({"sub": email, "role": role, "exp": int(time.time()) + ttl_s}).encode()
+    body = base64.urlsafe_b64encode(payload).rstrip(b"=")
+    return f"{body.decode()}.{_sign(secret, body)}"
+
+
+def verify_token(secret: str, token: str) -> Consultant | None:
+    body, _, signature = token.partition(".")
+    if not body or not secret or not hmac.compare_digest(signature, _sign(secret, body.encode())):
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except ValueError:
+        return None
+    if not isinstance(claims, dict) or claims.get("exp", 0) < time.time():
+        return None
+    if claims.get("role") not in ROLES or not isinstance(claims.get("sub"), str):
+        return None
+    return Consultant(claims["sub"], claims["role"])
+
+
+def _sign(secret: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def consultant(request: Request) -> Consultant:
+    """FastAPI dependency: the consultant behind the request's session, or 401."""
+    secret: str = request.app.state.session_secret
+    token = _bearer(request) or request.cookies.get(SESSION_COOKIE)
+    if token is None:
+        raise _unauthorized("a consultant session is required (Authorization: Bearer <token>)")
+    who = verify_token(secret, token)
+    if who is None:
+        raise _unauthorized("the session token is invalid or expired")
+    return who
+
+
+def producer(request: Request) -> str:
+    """FastAPI dependency: the producer key of the request, or 401."""
+    keys: frozenset[str] = request.app.state.producer_keys
+    key = _bearer(request)
+    if key is None:
+        raise _unauthorized("a producer key is required (Authorization: Bearer <key>)")
+    if not any(hmac.compare_digest(key, k) for k in keys):
+        raise _unauthorized("the producer key is not valid")
+    return key
+
+
+ConsultantSession = Annotated[Consultant, Depends(consultant)]
+ProducerKey = Annotated[str, Depends(producer)]

@@ -1,0 +1,27 @@
+"""Settings every service shares, read from `CRM_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CommonSettings(BaseSettings):
+    """Where the event log and the databases are, and the secrets that guard the API."""
+
+    model_config = SettingsConfigDict(env_prefix="CRM_", extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    kafka_partitions: int = Field(default=3, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    database_url: str = "postgresql://postgres@127.0.0.1:55432/crm"
+    data_dir: Path = Path(".crm-data")
+    ingest_api_keys: SecretStr = SecretStr("")
+    session_secret: SecretStr = SecretStr("")
+    session_ttl_hours: int = Field(default=12, ge=1)
+    log_level: str = "INFO"
+
+    def producer_keys(self) -> frozenset[str]:
+        return frozenset(k.strip() for k in self.ingest_api_keys.get_secret_value().split(",") if k.strip())

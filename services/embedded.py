@@ -1,0 +1,54 @@
+"""Composition root of the embedded default: every service in one process, over the embedded
+SQLite event log, each service with its own SQLite database under the data directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.common.app import assemble
+from services.common.auth import new_secret
+from services.common.db import create_engine, sqlite_url
+from services.common.embedded_log import EmbeddedLog
+from services.common.settings import CommonSettings
+from services.ingest.main import build as build_ingest
+from services.journey.main import build as build_journey
+from services.journey.settings import JourneySettings
+
+SESSION_SECRET_FILE = "session-secret"
+INGEST_KEY_FILE = "ingest-api-key"
+
+
+def kept_secret(data_dir: Path, name: str) -> str:
+    """A secret generated once and kept (mode 0600) in the data directory."""
+    path = data_dir / name
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(new_secret())
+    return path.read_text().strip()
+
+
+def session_secret(common: CommonSettings, data_dir: Path) -> str:
+    return common.session_secret.get_secret_value() or kept_secret(data_dir, SESSION_SECRET_FILE)
+
+
+def producer_keys(common: CommonSettings, data_dir: Path) -> frozenset[str]:
+    return common.producer_keys() or frozenset({kept_secret(data_dir, INGEST_KEY_FILE)})
+
+
+def create_app(data_dir: Path, common: CommonSettings | None = None) -> FastAPI:
+    common = common or CommonSettings()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    transport = EmbeddedLog(data_dir / "events.db")
+    journey_engine = create_engine(sqlite_url(data_dir / "journey.db"))
+    return assemble(
+        "Hero Journey CRM",
+        [build_ingest(transport), build_journey(journey_engine, JourneySettings())],
+        transport,
+        session_secret=session_secret(common, data_dir),
+        producer_keys=producer_keys(common, data_dir),
+    )

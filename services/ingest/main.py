@@ -1,0 +1,32 @@
+"""Composition root of the ingest service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.common.app import ServiceParts, assemble
+from services.common.kafka import KafkaTransport
+from services.common.settings import CommonSettings
+from services.common.transport import Transport
+from services.ingest.api import router
+
+
+def build(transport: Transport) -> ServiceParts:
+    return ServiceParts("ingest", routers=[router(transport)])
+
+
+def create_app(settings: CommonSettings | None = None) -> FastAPI:
+    settings = settings or CommonSettings()
+    transport = KafkaTransport(
+        settings.kafka_bootstrap_servers,
+        client_id="crm-ingest",
+        partitions=settings.kafka_partitions,
+        replication_factor=settings.kafka_replication_factor,
+    )
+    return assemble(
+        "Hero Journey CRM ingest",
+        [build(transport)],
+        transport,
+        session_secret=settings.session_secret.get_secret_value(),
+        producer_keys=settings.producer_keys(),
+    )
