@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
-import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,19 +20,21 @@ app = typer.Typer(help="Hero Journey CRM", no_args_is_help=True, add_completion=
 DataDir = Annotated[Path, typer.Option("--data-dir", help="where the embedded mode keeps its data")]
 
 
-class Service(str, Enum):
+class Service(StrEnum):
     ingest = "ingest"
     journey = "journey"
 
 
-class InfraAction(str, Enum):
+class InfraAction(StrEnum):
     up = "up"
     down = "down"
     status = "status"
 
 
 def _logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 @app.command()
@@ -60,7 +61,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
 ) -> None:
-    """Run one service against Kafka and PostgreSQL (CRM_KAFKA_BOOTSTRAP_SERVERS, CRM_DATABASE_URL)."""
+    """Run one service against Kafka and PostgreSQL (see CRM_* settings in README)."""
     common = CommonSettings()
     _logging(common.log_level)
     if not common.session_secret.get_secret_value():
@@ -110,9 +111,5 @@ def token(
         raise typer.Exit(2) from exc
 
 
-def main() -> None:
-    app()
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    app()

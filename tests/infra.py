@@ -25,7 +25,7 @@ def _launch(part: str) -> str | None:
 
 def _docker_answers() -> bool:
     try:
-        import docker  # type: ignore[import-not-found]
+        import docker
 
         client = docker.from_env(timeout=3)
         client.ping()
@@ -41,7 +41,7 @@ def kafka_bootstrap() -> str:
     if address := _launch("kafka"):
         return address
     if _docker_answers():
-        from testcontainers.kafka import KafkaContainer  # type: ignore[import-not-found]
+        from testcontainers.community.kafka import KafkaContainer
 
         container = KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft()
         container.start()
@@ -55,9 +55,11 @@ def postgres_url() -> str:
     if url := _launch("postgres"):
         return url
     if _docker_answers():
-        from testcontainers.postgres import PostgresContainer  # type: ignore[import-not-found]
+        from testcontainers.community.postgres import PostgresContainer
 
         container = PostgresContainer("postgres:16", driver=None)
         container.start()
         return str(container.get_connection_url())
-    pytest.fail("no PostgreSQL: set CRM_TEST_DATABASE_URL, or let deploy/local/postgres.sh start one")
+    pytest.fail(
+        "no PostgreSQL: set CRM_TEST_DATABASE_URL, or let deploy/local/postgres.sh start one"
+    )

@@ -111,6 +111,4 @@ async def unprocessed(conn: AsyncConnection, ledger: Table, events: Sequence[Eve
 async def mark_processed(conn: AsyncConnection, ledger: Table, ids: Sequence[uuid.UUID]) -> None:
     if ids:
         now = datetime.now(UTC)
-        await conn.execute(
-            insert(ledger), [{"event_id": str(i), "processed_at": now} for i in ids]
-        )
+        await conn.execute(insert(ledger), [{"event_id": str(i), "processed_at": now} for i in ids])

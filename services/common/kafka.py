@@ -6,6 +6,7 @@ and its awaited `publish` is bound by round trips, hence the producer of our own
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -132,11 +133,14 @@ async def ensure_topics(
         existing = set(await admin.list_topics())
         missing = sorted(set(names) - existing)
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
-                    [NewTopic(n, num_partitions=partitions, replication_factor=replication_factor) for n in missing]
+                    [
+                        NewTopic(
+                            n, num_partitions=partitions, replication_factor=replication_factor
+                        )
+                        for n in missing
+                    ]
                 )
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()

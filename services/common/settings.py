@@ -24,4 +24,6 @@ class CommonSettings(BaseSettings):
     log_level: str = "INFO"
 
     def producer_keys(self) -> frozenset[str]:
-        return frozenset(k.strip() for k in self.ingest_api_keys.get_secret_value().split(",") if k.strip())
+        return frozenset(
+            k.strip() for k in self.ingest_api_keys.get_secret_value().split(",") if k.strip()
+        )

@@ -59,7 +59,10 @@ class Outgoing:
     @classmethod
     def of(cls, event: Event) -> Outgoing:
         return cls(
-            topic_of(event), event.subject_id.encode(), serialize(event), (("type", event.type.encode()),)
+            topic_of(event),
+            event.subject_id.encode(),
+            serialize(event),
+            (("type", event.type.encode()),),
         )
 
 
@@ -129,7 +132,11 @@ async def _attempt(sub: Subscription, events: Sequence[Event]) -> Exception | No
                 raise TransientError(str(exc)) from exc
             error = exc
             log.warning(
-                "group %s: %d event(s) failed (attempt %d): %r", sub.group, len(events), attempt, exc
+                "group %s: %d event(s) failed (attempt %d): %r",
+                sub.group,
+                len(events),
+                attempt,
+                exc,
             )
             await asyncio.sleep(sub.retry_backoff_s * attempt)
     return error
@@ -147,4 +154,6 @@ def _dead(record: Record, group: str, error: BaseException, attempts: int) -> Ou
         ("x-attempts", str(attempts).encode()),
         ("x-failed-at", datetime.now(UTC).isoformat().encode()),
     )
-    return Outgoing(topics.dead_letter(group), record.key or b"", record.value, record.headers + headers)
+    return Outgoing(
+        topics.dead_letter(group), record.key or b"", record.value, record.headers + headers
+    )

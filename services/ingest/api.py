@@ -52,7 +52,9 @@ def router(transport: Transport) -> APIRouter:
             except ValidationError as exc:
                 rejected.append({"index": index, "errors": field_errors(exc)})
             except ValueError as exc:
-                rejected.append({"index": index, "errors": [{"field": "occurred_at", "message": str(exc)}]})
+                rejected.append(
+                    {"index": index, "errors": [{"field": "occurred_at", "message": str(exc)}]}
+                )
         metrics.REJECTED.inc(len(rejected))
         if not accepted:
             errors = rejected[0]["errors"] if single else rejected
@@ -63,7 +65,9 @@ def router(transport: Transport) -> APIRouter:
             await transport.publish([event for _, event in accepted])
         except Exception as exc:
             log.error("publishing %d event(s) failed: %r", len(accepted), exc)
-            return _error(503, "the event log is unavailable; retry with the same event ids", retry=True)
+            return _error(
+                503, "the event log is unavailable; retry with the same event ids", retry=True
+            )
         for _, event in accepted:
             metrics.ACCEPTED.labels(event.type).inc()
         ids = [{"index": i, "event_id": str(e.event_id)} for i, e in accepted]

@@ -33,7 +33,9 @@ def build(engine: AsyncEngine, settings: JourneySettings) -> ServiceParts:
         "journey",
         routers=[router(engine)],
         subscriptions=[
-            Subscription(GROUP, (topics.WEB,), record_web_events(engine), max_batch=settings.batch_size)
+            Subscription(
+                GROUP, (topics.WEB,), record_web_events(engine), max_batch=settings.batch_size
+            )
         ],
         startup=startup,
         shutdown=engine.dispose,
@@ -41,7 +43,9 @@ def build(engine: AsyncEngine, settings: JourneySettings) -> ServiceParts:
     )
 
 
-def create_app(settings: JourneySettings | None = None, common: CommonSettings | None = None) -> FastAPI:
+def create_app(
+    settings: JourneySettings | None = None, common: CommonSettings | None = None
+) -> FastAPI:
     settings = settings or JourneySettings()
     common = common or CommonSettings()
     engine = create_engine(settings.database_url or common.database_url)

@@ -48,7 +48,9 @@ async def load(conn: AsyncConnection, ids: Iterable[str]) -> dict[str, Prospect]
     wanted = list(ids)
     found: dict[str, Prospect] = {}
     for start in range(0, len(wanted), 500):
-        rows = await conn.execute(select(prospects).where(prospects.c.id.in_(wanted[start : start + 500])))
+        rows = await conn.execute(
+            select(prospects).where(prospects.c.id.in_(wanted[start : start + 500]))
+        )
         found.update((row.id, _prospect(row._mapping)) for row in rows)
     return found
 
@@ -59,8 +61,10 @@ async def save(conn: AsyncConnection, changed: Sequence[Prospect], existing: set
     if new:
         await conn.execute(insert(prospects), new)
     if old:
-        values = {k: bindparam(k) for k in old[0] if k not in ("id", "pid")}
-        await conn.execute(update(prospects).where(prospects.c.id == bindparam("pid")).values(values), old)
+        values: dict[str, Any] = {k: bindparam(k) for k in old[0] if k not in ("id", "pid")}
+        await conn.execute(
+            update(prospects).where(prospects.c.id == bindparam("pid")).values(values), old
+        )
 
 
 def _row(p: Prospect) -> dict[str, Any]:

@@ -70,9 +70,18 @@ async def test_a_consumer_killed_before_committing_gets_the_event_again(
     await publish(log, [event])
     seen = tmp_path / "seen.txt"
     child = subprocess.Popen(
-        [sys.executable, "-m", "tests.contract.crashing_consumer", log.kind, log.address,
-         log.namespace, "crashy", str(seen)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        [
+            sys.executable,
+            "-m",
+            "tests.contract.crashing_consumer",
+            log.kind,
+            log.address,
+            log.namespace,
+            "crashy",
+            str(seen),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
         async with asyncio.timeout(60):
@@ -140,7 +149,9 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_rest_keeps
             while len(dead := await log.read(topics.dead_letter("dlq"))) < 2:
                 await asyncio.sleep(0.1)
     assert got.ids() == [before.event_id, after.event_id]
-    assert sorted(r.value for r in dead) == sorted([b"{not json", cursed.model_dump_json().encode()])
+    assert sorted(r.value for r in dead) == sorted(
+        [b"{not json", cursed.model_dump_json().encode()]
+    )
     errors = {dict(r.headers)["x-error-type"] for r in dead}
     assert errors == {b"InvalidEvent", b"ValueError"}
     assert all(dict(r.headers)["x-source-topic"] == topics.WEB.encode() for r in dead)
@@ -152,8 +163,9 @@ async def test_a_duplicate_event_id_is_applied_once_by_an_idempotent_handler(
     engine = create_engine(f"sqlite:///{tmp_path / 'effects.db'}")
     metadata = MetaData()
     ledger = processed_events_table(metadata, "contract")
-    effects = Table("effects", metadata, Column("n", Integer, primary_key=True),
-                    Column("event_id", String(36)))
+    effects = Table(
+        "effects", metadata, Column("n", Integer, primary_key=True), Column("event_id", String(36))
+    )
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
 
@@ -173,7 +185,11 @@ async def test_a_duplicate_event_id_is_applied_once_by_an_idempotent_handler(
         await got.wait_for(3)
 
     async with engine.connect() as conn:
-        rows = (await conn.execute(select(effects.c.event_id, func.count()).group_by(effects.c.event_id))).all()
+        rows = (
+            await conn.execute(
+                select(effects.c.event_id, func.count()).group_by(effects.c.event_id)
+            )
+        ).all()
     await engine.dispose()
     assert rows == [(str(event.event_id), 1)]
     assert uuid.UUID(rows[0][0]) == event.event_id

@@ -1,0 +1,51 @@
+# The two set-up commands: `make run` (the product, embedded) and `make test` (everything, real parts).
+SHELL := /bin/bash
+PY := .venv/bin/python
+UV_VERSION := 0.13.9
+PYTEST_ARGS ?=
+
+.PHONY: install run test lint schemas bench infra-up infra-down clean
+
+.venv/.installed: pyproject.toml uv.lock
+	@command -v uv >/dev/null || python3 -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	UV_PYTHON_DOWNLOADS=never uv sync --frozen --all-extras --quiet
+	@touch $@
+
+install: .venv/.installed
+
+run: install
+	.venv/bin/crm-journey run
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+	.venv/bin/lint-imports
+	$(PY) -m schemas.export --check
+
+# Starts the local Kafka, PostgreSQL and stripe-mock (deploy/local) unless their addresses are
+# already in the environment, then runs every test against them.
+test: install
+	@set -euo pipefail; \
+	if [ -z "$${KAFKA_BOOTSTRAP_SERVERS:-}" ] || [ -z "$${CRM_TEST_DATABASE_URL:-}" ]; then \
+	  eval "$$(bash deploy/local/infra.sh up)"; \
+	  export KAFKA_BOOTSTRAP_SERVERS CRM_TEST_DATABASE_URL STRIPE_API_BASE; \
+	fi; \
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+schemas: install
+	$(PY) -m schemas.export
+
+bench: install
+	@set -euo pipefail; eval "$$(bash deploy/local/infra.sh up kafka postgres)"; \
+	export KAFKA_BOOTSTRAP_SERVERS CRM_TEST_DATABASE_URL; \
+	$(PY) -m pytest tests/bench -s -m bench $(PYTEST_ARGS)
+
+infra-up:
+	bash deploy/local/infra.sh up
+
+infra-down:
+	bash deploy/local/infra.sh down
+
+clean:
+	rm -rf .venv .run .crm-data .bin deploy/local/kafka/lib
