@@ -63,3 +63,25 @@ def postgres_url() -> str:
     pytest.fail(
         "no PostgreSQL: set CRM_TEST_DATABASE_URL, or let deploy/local/postgres.sh start one"
     )
+
+
+def fresh_database(server_url: str, name: str) -> str:
+    """A new, empty database on the test PostgreSQL server; returns its URL."""
+    import asyncio
+
+    return asyncio.run(create_database(server_url, name))
+
+
+async def create_database(server_url: str, name: str) -> str:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_url)
+    conn = await asyncpg.connect(
+        url.set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return url.set(database=name).render_as_string(hide_password=False)

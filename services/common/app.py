@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from prometheus_client import make_asgi_app
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.common.transport import Subscription, Transport
 
@@ -97,5 +97,8 @@ def assemble(
         ]
         return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)
 
-    app.mount("/metrics", make_asgi_app())
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
     return app

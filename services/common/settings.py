@@ -16,6 +16,7 @@ class CommonSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
     kafka_partitions: int = Field(default=3, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_namespace: str = Field(default="", description="prefix on every topic and group name")
     database_url: str = "postgresql://postgres@127.0.0.1:55432/crm"
     data_dir: Path = Path(".crm-data")
     ingest_api_keys: SecretStr = SecretStr("")

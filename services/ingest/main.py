@@ -22,6 +22,7 @@ def create_app(settings: CommonSettings | None = None) -> FastAPI:
         client_id="crm-ingest",
         partitions=settings.kafka_partitions,
         replication_factor=settings.kafka_replication_factor,
+        namespace=settings.kafka_namespace,
     )
     return assemble(
         "Hero Journey CRM ingest",

@@ -54,6 +54,7 @@ def create_app(
         client_id="crm-journey",
         partitions=common.kafka_partitions,
         replication_factor=common.kafka_replication_factor,
+        namespace=common.kafka_namespace,
     )
     return assemble(
         "Hero Journey CRM journey",

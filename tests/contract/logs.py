@@ -72,7 +72,7 @@ async def _read_kafka(bootstrap: str, topic: str) -> list[Record]:
         await consumer.stop()
 
 
-def clicks(subject: str, n: int, *, start: int = 0) -> list[Event]:
+def clicks(subject: str, n: int, *, start: int = 0) -> list[CtaClickedV1]:
     return [
         CtaClickedV1(
             event_id=uuid.uuid4(),
