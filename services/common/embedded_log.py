@@ -202,6 +202,9 @@ class EmbeddedLog:
             return False
         positions[topic] = records[-1].offset + 1
         await self._commit(sub.group, topic, positions[topic])
+        end = self._next_offset.get(topic)
+        if end is not None:
+            metrics.CONSUMER_LAG.labels(sub.group, topic, "0").set(max(0, end - positions[topic]))
         return True
 
     def _require_writer(self) -> aiosqlite.Connection:

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream import AckPolicy
@@ -66,6 +66,7 @@ class KafkaTransport:
                 await asyncio.sleep(min(5.0, sub.retry_backoff_s * 20))
                 return
             await msg.ack()
+            self._report_lag(sub.group, getattr(msg, "consumer", None), raw)
 
         consume.__name__ = f"consume_{sub.group}"
         self.broker.subscriber(
@@ -118,6 +119,22 @@ class KafkaTransport:
         await asyncio.gather(*futures)
         for m in messages:
             metrics.PUBLISHED.labels(m.topic).inc()
+
+    def _report_lag(self, group: str, consumer: Any, raw: Any) -> None:
+        highwater = getattr(consumer, "highwater", None)
+        if highwater is None:
+            return
+        last: dict[TopicPartition, int] = {}
+        for r in raw if isinstance(raw, tuple) else (raw,):
+            tp = TopicPartition(r.topic, r.partition)
+            last[tp] = max(r.offset, last.get(tp, -1))
+        for tp, offset in last.items():
+            end = highwater(tp)
+            if end is not None:
+                topic = tp.topic.removeprefix(self.namespace)
+                metrics.CONSUMER_LAG.labels(group, topic, str(tp.partition)).set(
+                    max(0, end - offset - 1)
+                )
 
     def _record(self, r: Any) -> Record:
         topic = r.topic.removeprefix(self.namespace)

@@ -12,6 +12,8 @@ TRANSIENT_FAILURES = Counter(
     ["group"],
 )
 CONSUMER_LAG = Gauge(
-    "crm_consumer_lag_events", "Events in the log not yet committed by a group", ["group", "topic"]
+    "crm_consumer_lag_events",
+    "Events in the log after the last batch a group committed",
+    ["group", "topic", "partition"],
 )
 PUBLISHED = Counter("crm_events_published_total", "Events published", ["topic"])

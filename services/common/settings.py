@@ -20,6 +20,7 @@ class CommonSettings(BaseSettings):
     database_url: str = "postgresql://postgres@127.0.0.1:55432/crm"
     data_dir: Path = Path(".crm-data")
     ingest_api_keys: SecretStr = SecretStr("")
+    ingest_cors_origins: str = Field(default="*", description="comma-separated, for browsers")
     session_secret: SecretStr = SecretStr("")
     session_ttl_hours: int = Field(default=12, ge=1)
     log_level: str = "INFO"

@@ -11,8 +11,9 @@ from services.common.transport import Transport
 from services.ingest.api import router
 
 
-def build(transport: Transport) -> ServiceParts:
-    return ServiceParts("ingest", routers=[router(transport)])
+def build(transport: Transport, settings: CommonSettings) -> ServiceParts:
+    origins = [o.strip() for o in settings.ingest_cors_origins.split(",") if o.strip()]
+    return ServiceParts("ingest", routers=[router(transport)], cors_origins=origins)
 
 
 def create_app(settings: CommonSettings | None = None) -> FastAPI:
@@ -26,7 +27,7 @@ def create_app(settings: CommonSettings | None = None) -> FastAPI:
     )
     return assemble(
         "Hero Journey CRM ingest",
-        [build(transport)],
+        [build(transport, settings)],
         transport,
         session_secret=settings.session_secret.get_secret_value(),
         producer_keys=settings.producer_keys(),

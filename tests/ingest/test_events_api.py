@@ -191,3 +191,19 @@ def test_an_unknown_prospect_is_a_404(product: Product) -> None:
     answer = product.prospect("v-never-seen")
     assert answer.status_code == 404
     assert "v-never-seen" in answer.json()["detail"]
+
+
+def test_a_browser_on_another_site_may_post_events_but_not_carry_cookies(product: Product) -> None:
+    import httpx
+
+    preflight = httpx.options(
+        f"{product.base}/v1/events",
+        headers={
+            "Origin": "https://shop.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] in ("*", "https://shop.example.com")
+    assert "access-control-allow-credentials" not in preflight.headers

@@ -95,3 +95,4 @@ def test_distributed_ingest_and_journey_as_separate_processes_on_kafka_and_postg
         assert httpx.get(f"{ingest}/v1/prospects/{visitor}").status_code == 404
         metrics = httpx.get(f"{journey}/metrics").text
         assert 'crm_events_handled_total{group="journey"}' in metrics
+        assert 'crm_consumer_lag_events{group="journey",partition=' in metrics
