@@ -18,6 +18,8 @@ class ProspectCreatedV1(Event):
     stage: Stage
     email: Email | None = None
     imported: bool = False
+    points: int = Field(default=0, ge=0, description="points an imported prospect brought")
+    name: str | None = Field(default=None, max_length=300)
 
 
 class EntryPointCapturedV1(Event):
@@ -38,6 +40,7 @@ class PointsAwardedV1(Event):
     multiplier: int = Field(ge=1)
     points: int = Field(ge=1)
     total_points: int = Field(ge=0)
+    decayed: int = Field(default=0, ge=0, description="points lost to decay since the last award")
 
 
 class StageChangedV1(Event):
@@ -72,6 +75,9 @@ class ProspectMovedManuallyV1(Event):
     to_stage: Stage
     consultant: str = Field(min_length=1)
     reason: str = Field(min_length=1, max_length=1000)
+    points_delta: int = Field(
+        default=0, description="points set to agree with the new stage's threshold"
+    )
 
 
 class ProspectEmailLinkedV1(Event):
@@ -89,3 +95,6 @@ class ProspectsMergedV1(Event):
     email: Email
     stage: Stage
     total_points: int = Field(ge=0)
+    merged_points: int = Field(default=0, ge=0, description="points the merged prospect brought")
+    merged_clicks: int = Field(default=0, ge=0)
+    merged_entry_points: tuple[EntryPoint, ...] = ()

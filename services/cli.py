@@ -92,6 +92,32 @@ def infra(
     raise typer.Exit(done.returncode)
 
 
+@app.command("import")
+def import_prospects(
+    csv_file: Annotated[Path, typer.Argument(help="columns: email, name, stage, points, id")],
+    data_dir: DataDir = Path(".crm-data"),
+    database_url: Annotated[
+        str | None, typer.Option(help="the journey database (default: the embedded one)")
+    ] = None,
+) -> None:
+    """Import contacts that predate go-live. Every row is checked; if any is rejected, nothing
+    is imported and each rejected line is listed with its reasons."""
+    import asyncio
+    import json
+
+    from services.journey.importing_cli import import_file
+
+    try:
+        text = csv_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        typer.echo(f"{csv_file}: cannot read it as UTF-8 text: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    url = database_url or f"sqlite:///{(data_dir / 'journey.db').resolve()}"
+    status, report = asyncio.run(import_file(url, text))
+    typer.echo(json.dumps(report, indent=2))
+    raise typer.Exit(0 if status == 200 else 1)
+
+
 @app.command()
 def token(
     email: str,

@@ -47,7 +47,10 @@ def create_app(data_dir: Path, common: CommonSettings | None = None) -> FastAPI:
     journey_engine = create_engine(sqlite_url(data_dir / "journey.db"))
     return assemble(
         "Hero Journey CRM",
-        [build_ingest(transport, common), build_journey(journey_engine, JourneySettings())],
+        [
+            build_ingest(transport, common),
+            build_journey(journey_engine, transport, JourneySettings()),
+        ],
         transport,
         session_secret=session_secret(common, data_dir),
         producer_keys=producer_keys(common, data_dir),

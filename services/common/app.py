@@ -28,6 +28,7 @@ class ServiceParts:
     routers: Sequence[APIRouter] = ()
     subscriptions: Sequence[Subscription] = ()
     startup: Callable[[], Awaitable[None]] | None = None
+    started: Callable[[], Awaitable[None]] | None = None
     shutdown: Callable[[], Awaitable[None]] | None = None
     ready: Callable[[], Awaitable[bool]] | None = None
     cors_origins: Sequence[str] = ()
@@ -52,6 +53,9 @@ def assemble(
                 transport.subscribe(sub)
         await transport.start()
         started["transport"] = True
+        for part in parts:
+            if part.started is not None:
+                await part.started()
         log.info("%s started: %s", title, ", ".join(p.name for p in parts))
         try:
             yield

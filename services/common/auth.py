@@ -80,6 +80,13 @@ def consultant(request: Request) -> Consultant:
     return who
 
 
+def admin(who: Annotated[Consultant, Depends(consultant)]) -> Consultant:
+    """FastAPI dependency: an admin's session, or 403."""
+    if who.role != "admin":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="this needs an admin session")
+    return who
+
+
 def producer(request: Request) -> str:
     """FastAPI dependency: the producer key of the request, or 401."""
     keys: frozenset[str] = request.app.state.producer_keys
@@ -92,4 +99,5 @@ def producer(request: Request) -> str:
 
 
 ConsultantSession = Annotated[Consultant, Depends(consultant)]
+AdminSession = Annotated[Consultant, Depends(admin)]
 ProducerKey = Annotated[str, Depends(producer)]

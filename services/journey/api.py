@@ -1,15 +1,30 @@
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel
+from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.values import EntryPoint
-from services.common.auth import ConsultantSession
+from services.common.auth import AdminSession, ConsultantSession
 from services.journey import store
-from services.journey.domain import STAGE_NAMES
+from services.journey.domain import MoveStage, Prospect, Refused
+from services.journey.importing import parse_csv
+from services.journey.rules import Rules
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+IDEMPOTENCY_NAMESPACE = uuid.UUID("5f0e3c1e-9a51-4a43-8f0a-3f1de4a0b6c2")
+
+
+class StageTime(BaseModel):
+    stage: int
+    name: str
+    entered_at: datetime
+    exited_at: datetime | None
 
 
 class ProspectView(BaseModel):
@@ -18,31 +33,140 @@ class ProspectView(BaseModel):
     stage_name: str
     points: int
     email: str | None
+    name: str | None
     entry_point: EntryPoint | None
+    entry_point_history: list[EntryPoint]
+    imported: bool
     clicks: int
     created_at: datetime
     last_activity_at: datetime
+    merged_ids: list[str]
+    stage_periods: list[StageTime]
+    seconds_in_stage: dict[int, float] = Field(description="cumulative, per stage, as of now")
 
 
-def router(engine: AsyncEngine) -> APIRouter:
+class MoveRequest(BaseModel):
+    stage: int = Field(ge=1, le=6)
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+def router(engine: AsyncEngine, journey: Any, rules: Rules) -> APIRouter:
     api = APIRouter(tags=["journey"])
+
+    async def view(prospect_id: str) -> ProspectView:
+        async with engine.connect() as conn:
+            pid = (await store.resolve(conn, [prospect_id])).get(prospect_id, prospect_id)
+            found = (await store.load(conn, [pid])).get(pid)
+            merged = await store.merged_ids(conn, pid) if found else []
+        if found is None:
+            raise HTTPException(404, detail=f"no prospect with id {prospect_id!r}")
+        return render(found, merged, rules, datetime.now(UTC))
 
     @api.get("/v1/prospects/{prospect_id}", response_model=ProspectView)
     async def get_prospect(prospect_id: str, _who: ConsultantSession) -> ProspectView:
+        return await view(prospect_id)
+
+    @api.get("/v1/prospects/{prospect_id}/timeline")
+    async def get_timeline(prospect_id: str, _who: ConsultantSession) -> dict[str, Any]:
+        prospect = await view(prospect_id)
         async with engine.connect() as conn:
-            found = (await store.load(conn, [prospect_id])).get(prospect_id)
-        if found is None:
-            raise HTTPException(404, detail=f"no prospect with id {prospect_id!r}")
-        return ProspectView(
-            id=found.id,
-            stage=found.stage,
-            stage_name=STAGE_NAMES[found.stage],
-            points=found.points,
-            email=found.email,
-            entry_point=found.entry_point,
-            clicks=found.clicks,
-            created_at=found.created_at,
-            last_activity_at=found.last_activity_at,
+            events = await store.timeline(conn, prospect.id)
+        entries = [{"kind": e.type.rsplit(".v", 1)[0], **e.model_dump(mode="json")} for e in events]
+        return {"prospect_id": prospect.id, "points": prospect.points, "entries": entries}
+
+    @api.post("/v1/prospects/{prospect_id}/stage", response_model=ProspectView)
+    async def move_stage(
+        prospect_id: str,
+        body: MoveRequest,
+        who: ConsultantSession,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> ProspectView:
+        """Move a prospect to any stage, with a reason; recorded as an event attributed to the
+        consultant. Retrying with the same Idempotency-Key applies the move once."""
+        command_id = (
+            uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{who.email}:{idempotency_key}")
+            if idempotency_key
+            else uuid.uuid4()
         )
+        move = MoveStage(
+            command_id, prospect_id, body.stage, body.reason, who.email, datetime.now(UTC)
+        )
+        try:
+            await journey.move(move)
+        except Refused as exc:
+            code = 404 if str(exc).startswith("no prospect") else 409
+            raise HTTPException(code, detail=str(exc)) from exc
+        return await view(prospect_id)
+
+    @api.post("/v1/prospects/import")
+    async def import_prospects(request: Request, _who: AdminSession) -> JSONResponse:
+        """Import contacts that predate go-live from CSV (columns email, name, stage, points,
+        id). Every row is checked; if any is rejected nothing is imported."""
+        raw = await request.body()
+        if len(raw) > MAX_IMPORT_BYTES:
+            return JSONResponse(
+                {"detail": f"the file is larger than {MAX_IMPORT_BYTES} bytes"}, 413
+            )
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return JSONResponse({"detail": "the file is not UTF-8 text"}, 400)
+        return await run_import(journey, text)
 
     return api
+
+
+async def run_import(journey: Any, text: str) -> JSONResponse:
+    import_id = str(uuid.uuid4())
+    parsed = parse_csv(text, import_id=import_id, now=datetime.now(UTC))
+    report: dict[str, Any] = {
+        "rows": len(parsed.rows) + len(parsed.rejected),
+        "rejected": [{"line": r.line, "errors": r.errors} for r in parsed.rejected],
+    }
+    if parsed.rejected or not parsed.rows:
+        detail = (
+            "nothing was imported: fix the rejected rows and retry"
+            if parsed.rejected
+            else "no rows"
+        )
+        return JSONResponse({**report, "imported": 0, "detail": detail}, 422)
+    skipped = await journey.import_prospects(parsed.rows)
+    imported = [r.subject_id for r in parsed.rows if r.subject_id not in set(skipped)]
+    return JSONResponse(
+        {**report, "import_id": import_id, "imported": len(imported), "skipped_known": skipped},
+        200,
+    )
+
+
+def render(p: Prospect, merged: list[str], rules: Rules, now: datetime) -> ProspectView:
+    seconds: dict[int, float] = {}
+    for period in p.periods:
+        end = period.exited_at or max(now, period.entered_at)
+        seconds[period.stage] = (
+            seconds.get(period.stage, 0.0) + (end - period.entered_at).total_seconds()
+        )
+    return ProspectView(
+        id=p.id,
+        stage=p.stage,
+        stage_name=rules.name(p.stage),
+        points=p.points,
+        email=p.email,
+        name=p.name,
+        entry_point=p.entry_point,
+        entry_point_history=list(p.entry_point_history),
+        imported=p.imported,
+        clicks=p.clicks,
+        created_at=p.created_at,
+        last_activity_at=p.last_activity_at,
+        merged_ids=merged,
+        stage_periods=[
+            StageTime(
+                stage=x.stage,
+                name=rules.name(x.stage),
+                entered_at=x.entered_at,
+                exited_at=x.exited_at,
+            )
+            for x in p.periods
+        ],
+        seconds_in_stage=seconds,
+    )

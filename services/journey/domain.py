@@ -1,21 +1,34 @@
-"""Journey rules: how clicks and inquiries create and move prospects. Pure: events in, state out."""
+"""Journey rules: points, stages, skips, entry points, identity merges, manual moves. Pure."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
+from schemas.envelope import Event
+from schemas.journey import (
+    EntryPointCapturedV1,
+    PointsAwardedV1,
+    ProspectCreatedV1,
+    ProspectEmailLinkedV1,
+    ProspectMovedManuallyV1,
+    ProspectsMergedV1,
+    StageChangedV1,
+    StageSkippedV1,
+)
 from schemas.values import EntryPoint
-from schemas.web import CtaClickedV1
+from schemas.web import CtaClickedV1, InquirySubmittedV1, ProspectImportedV1, VisitorIdentifiedV1
+from services.journey.rules import DEFAULT_RULES, STAGES, Rules, decayed
 
-STAGE_NAMES = {
-    1: "Call to Discovery",
-    2: "Exploration",
-    3: "Validation",
-    4: "Commitment",
-    5: "Construction",
-    6: "Mastery",
-}
+
+@dataclass(frozen=True)
+class Period:
+    stage: int
+    entered_at: datetime
+    exited_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -23,14 +36,346 @@ class Prospect:
     id: str
     stage: int
     points: int
-    email: str | None
-    entry_point: EntryPoint | None
     created_at: datetime
     last_activity_at: datetime
+    points_as_of: datetime
+    email: str | None = None
+    name: str | None = None
+    entry_point: EntryPoint | None = None
+    entry_point_history: tuple[EntryPoint, ...] = ()
+    imported: bool = False
     clicks: int = 0
+    periods: tuple[Period, ...] = ()
+    merged_into: str | None = None
 
 
-def entry_point_of(click: CtaClickedV1) -> EntryPoint:
+@dataclass(frozen=True)
+class MoveStage:
+    """A consultant's command to put a prospect in a stage."""
+
+    command_id: uuid.UUID
+    prospect_id: str
+    to_stage: int
+    reason: str
+    consultant: str
+    at: datetime
+
+
+class Refused(ValueError):
+    """A command that the rules do not allow; the message says why."""
+
+
+def decide(
+    prospect: Prospect | None,
+    event: Event,
+    rules: Rules = DEFAULT_RULES,
+    *,
+    same_email: Prospect | None = None,
+) -> list[Event]:
+    """What happens to a prospect when a website event arrives. `same_email` is another prospect
+    already known by the event's email: the two are merged first, then the event applies."""
+    if isinstance(event, ProspectImportedV1):
+        # An import never touches a prospect the live system already knows, by id or by email.
+        return [] if prospect or same_email else _import(event, rules)
+    out: list[Event] = []
+    if same_email is not None and same_email.id != _id(prospect, event):
+        out += _merge(prospect, same_email, event, rules)
+        prospect = fold(prospect if _survives(prospect, same_email) else same_email, out)
+    if isinstance(event, CtaClickedV1):
+        return out + _click(prospect, event, rules)
+    if isinstance(event, InquirySubmittedV1):
+        return out + _inquiry(prospect, event)
+    if isinstance(event, VisitorIdentifiedV1):
+        return out + _identify(prospect, event)
+    return out
+
+
+def moved_event_id(move: MoveStage) -> uuid.UUID:
+    """The id a move's record gets: a retried command is recognised by it."""
+    return uuid.uuid5(move.command_id, "moved")
+
+
+def decide_move(
+    prospect: Prospect | None, move: MoveStage, rules: Rules = DEFAULT_RULES
+) -> list[Event]:
+    if prospect is None:
+        raise Refused(f"no prospect with id {move.prospect_id!r}")
+    if move.to_stage not in STAGES:
+        raise Refused(f"stage must be 1 to 6, not {move.to_stage}")
+    if move.to_stage == prospect.stage:
+        raise Refused(f"the prospect is already in stage {move.to_stage}")
+    held = decayed(prospect.points, prospect.points_as_of, move.at, rules.half_life_days)
+    # Points follow a manual move: down to the new stage's threshold, so the next click does not
+    # undo the move; up to at least the new stage's threshold, so progression goes on from there.
+    low = rules.threshold(move.to_stage)
+    target = low if move.to_stage < prospect.stage else max(held, low)
+    head = _head(prospect.id, move.command_id, move.at, None)
+    return [
+        ProspectMovedManuallyV1(
+            **head("moved"),
+            from_stage=prospect.stage,
+            to_stage=move.to_stage,
+            consultant=move.consultant,
+            reason=move.reason,
+            points_delta=target - prospect.points,
+        ),
+        StageChangedV1(
+            **head("stage"),
+            old_stage=prospect.stage,
+            new_stage=move.to_stage,
+            cause="manual",
+            changed_by=move.consultant,
+            reason=move.reason,
+        ),
+    ]
+
+
+def evolve(prospect: Prospect | None, event: Event) -> Prospect | None:
+    """The prospect after one of the journey's own events."""
+    if isinstance(event, ProspectCreatedV1):
+        at = event.occurred_at
+        return Prospect(
+            id=event.subject_id,
+            stage=event.stage,
+            points=event.points,
+            created_at=at,
+            last_activity_at=at,
+            points_as_of=at,
+            email=event.email,
+            name=event.name,
+            imported=event.imported,
+            periods=(Period(event.stage, at),),
+        )
+    if prospect is None:
+        return None
+    if isinstance(event, EntryPointCapturedV1):
+        history = (*prospect.entry_point_history, event.entry_point)
+        return replace(prospect, entry_point=event.entry_point, entry_point_history=history)
+    if isinstance(event, PointsAwardedV1):
+        return replace(
+            _touched(prospect, event.occurred_at),
+            points=event.total_points,
+            points_as_of=max(prospect.points_as_of, event.occurred_at),
+            clicks=prospect.clicks + 1,
+        )
+    if isinstance(event, StageChangedV1):
+        return _enter(prospect, event.new_stage, event.occurred_at)
+    if isinstance(event, ProspectMovedManuallyV1):
+        return replace(
+            prospect,
+            points=prospect.points + event.points_delta,
+            points_as_of=max(prospect.points_as_of, event.occurred_at),
+        )
+    if isinstance(event, ProspectEmailLinkedV1):
+        return replace(prospect, email=event.email)
+    if isinstance(event, ProspectsMergedV1):
+        history = tuple(
+            sorted(
+                (*prospect.entry_point_history, *event.merged_entry_points),
+                key=lambda ep: ep.captured_at,
+            )
+        )
+        inherited = prospect.entry_point
+        if inherited is None and not prospect.imported and event.merged_entry_points:
+            # The merged prospect's current entry point is its latest capture (an inquiry
+            # replaces the first click's), not the first one in its history.
+            inherited = event.merged_entry_points[-1]
+        return replace(
+            prospect,
+            points=event.total_points,
+            points_as_of=max(prospect.points_as_of, event.occurred_at),
+            clicks=prospect.clicks + event.merged_clicks,
+            email=event.email,
+            entry_point=inherited,
+            entry_point_history=history,
+        )
+    return prospect
+
+
+def fold(prospect: Prospect | None, events: Sequence[Event]) -> Prospect | None:
+    for event in events:
+        if event.subject_id == (prospect.id if prospect else event.subject_id):
+            prospect = evolve(prospect, event)
+    return prospect
+
+
+def merged_away(prospect: Prospect, merge: ProspectsMergedV1) -> Prospect:
+    return replace(prospect, merged_into=merge.subject_id)
+
+
+def _click(prospect: Prospect | None, click: CtaClickedV1, rules: Rules) -> list[Event]:
+    out: list[Event] = []
+    head = _head(
+        prospect.id if prospect else click.subject_id, click.event_id, click.occurred_at, click
+    )
+    if prospect is None:
+        out.append(ProspectCreatedV1(**head("created"), stage=1, email=click.email))
+        prospect = fold(None, out)
+        assert prospect is not None
+    if prospect.clicks == 0 and prospect.entry_point is None and not prospect.imported:
+        out.append(EntryPointCapturedV1(**head("entry_point"), entry_point=_entry_point(click)))
+    if click.email and click.email != prospect.email:
+        out.append(ProspectEmailLinkedV1(**head("email"), email=click.email))
+
+    gap = click.cta.stage - prospect.stage
+    multiplier = max(1, gap)
+    awarded = rules.base_points(click.cta) * multiplier
+    held = decayed(prospect.points, prospect.points_as_of, click.occurred_at, rules.half_life_days)
+    total = held + awarded
+    cta = click.cta.model_copy(update={"points": rules.base_points(click.cta)})
+    out.append(
+        PointsAwardedV1(
+            **head("points"),
+            click_event_id=click.event_id,
+            cta=cta,
+            stage_before=prospect.stage,
+            gap=gap,
+            multiplier=multiplier,
+            points=awarded,
+            total_points=total,
+            decayed=prospect.points - held,
+        )
+    )
+    if gap >= 2:
+        out.append(
+            StageSkippedV1(
+                **head("skip"),
+                current_stage=prospect.stage,
+                target_stage=click.cta.stage,
+                gap=gap,
+                click_event_id=click.event_id,
+                cta=cta,
+                email=click.email or prospect.email,
+                entry_point=prospect.entry_point or _first_entry_point(out),
+            )
+        )
+    new_stage = max(prospect.stage, rules.stage_for(total))
+    if new_stage != prospect.stage:
+        out.append(
+            StageChangedV1(
+                **head("stage"), old_stage=prospect.stage, new_stage=new_stage, cause="points"
+            )
+        )
+    return out
+
+
+def _inquiry(prospect: Prospect | None, inquiry: InquirySubmittedV1) -> list[Event]:
+    out: list[Event] = []
+    head = _head(
+        prospect.id if prospect else inquiry.subject_id,
+        inquiry.event_id,
+        inquiry.occurred_at,
+        inquiry,
+    )
+    if prospect is None:
+        out.append(ProspectCreatedV1(**head("created"), stage=1, email=inquiry.email))
+    elif inquiry.email != prospect.email:
+        out.append(ProspectEmailLinkedV1(**head("email"), email=inquiry.email))
+    entry = EntryPoint(
+        kind="inquiry",
+        form_id=inquiry.form_id,
+        page=inquiry.page,
+        utm=inquiry.utm,
+        captured_at=inquiry.occurred_at,
+    )
+    return [*out, EntryPointCapturedV1(**head("entry_point"), entry_point=entry)]
+
+
+def _identify(prospect: Prospect | None, identify: VisitorIdentifiedV1) -> list[Event]:
+    head = _head(
+        prospect.id if prospect else identify.subject_id,
+        identify.event_id,
+        identify.occurred_at,
+        identify,
+    )
+    if prospect is None:
+        return [ProspectCreatedV1(**head("created"), stage=1, email=identify.email)]
+    if identify.email == prospect.email:
+        return []
+    return [ProspectEmailLinkedV1(**head("email"), email=identify.email)]
+
+
+def _import(row: ProspectImportedV1, rules: Rules) -> list[Event]:
+    head = _head(row.subject_id, row.event_id, row.occurred_at, row)
+    stage = max(row.stage, rules.stage_for(row.points))
+    return [
+        ProspectCreatedV1(
+            **head("created"),
+            stage=stage,
+            email=row.email,
+            imported=True,
+            points=row.points,
+            name=row.name,
+        )
+    ]
+
+
+def _merge(prospect: Prospect | None, other: Prospect, event: Event, rules: Rules) -> list[Event]:
+    """Fold the younger prospect into the elder; both histories, points and entry points stay."""
+    email = getattr(event, "email", None) or other.email
+    assert email is not None
+    if prospect is None:
+        survivor, merged_id, merged = other, event.subject_id, None
+    elif _survives(prospect, other):
+        survivor, merged_id, merged = prospect, other.id, other
+    else:
+        survivor, merged_id, merged = other, prospect.id, prospect
+    at = max(event.occurred_at, survivor.points_as_of)
+    held = decayed(survivor.points, survivor.points_as_of, at, rules.half_life_days)
+    brought = decayed(merged.points, merged.points_as_of, at, rules.half_life_days) if merged else 0
+    total = held + brought
+    stage = max(survivor.stage, merged.stage if merged else 1, rules.stage_for(total))
+    head = _head(survivor.id, event.event_id, event.occurred_at, event)
+    out: list[Event] = [
+        ProspectsMergedV1(
+            **head(f"merge:{merged_id}"),
+            merged_id=merged_id,
+            email=email,
+            stage=stage,
+            total_points=total,
+            merged_points=brought,
+            merged_clicks=merged.clicks if merged else 0,
+            merged_entry_points=merged.entry_point_history if merged else (),
+        )
+    ]
+    if stage != survivor.stage:
+        out.append(
+            StageChangedV1(
+                **head("merge_stage"), old_stage=survivor.stage, new_stage=stage, cause="merge"
+            )
+        )
+    return out
+
+
+def _survives(prospect: Prospect | None, other: Prospect) -> bool:
+    return prospect is not None and (prospect.created_at, prospect.id) < (
+        other.created_at,
+        other.id,
+    )
+
+
+def _id(prospect: Prospect | None, event: Event) -> str:
+    return prospect.id if prospect else event.subject_id
+
+
+def _head(
+    subject: str, cause_id: uuid.UUID, at: datetime, cause: Event | None
+) -> Callable[[str], dict[str, Any]]:
+    correlation = (cause.correlation_id or cause.event_id) if cause else cause_id
+
+    def fields(kind: str) -> dict[str, Any]:
+        return {
+            "event_id": uuid.uuid5(cause_id, kind),
+            "occurred_at": at,
+            "subject_id": subject,
+            "correlation_id": correlation,
+            "causation_id": cause_id,
+        }
+
+    return fields
+
+
+def _entry_point(click: CtaClickedV1) -> EntryPoint:
     return EntryPoint(
         kind="cta",
         cta_id=click.cta.id,
@@ -41,23 +386,17 @@ def entry_point_of(click: CtaClickedV1) -> EntryPoint:
     )
 
 
-def on_click(prospect: Prospect | None, click: CtaClickedV1) -> Prospect:
-    """The first click creates the prospect in Stage 1 and captures its entry point; later clicks
-    never overwrite it. (Points and stage progression arrive with the full journey rules.)"""
-    if prospect is None:
-        return Prospect(
-            id=click.subject_id,
-            stage=1,
-            points=0,
-            email=click.email,
-            entry_point=entry_point_of(click),
-            created_at=click.occurred_at,
-            last_activity_at=click.occurred_at,
-            clicks=1,
-        )
-    return replace(
-        prospect,
-        email=prospect.email or click.email,
-        last_activity_at=max(prospect.last_activity_at, click.occurred_at),
-        clicks=prospect.clicks + 1,
-    )
+def _first_entry_point(events: Sequence[Event]) -> EntryPoint | None:
+    return next((e.entry_point for e in events if isinstance(e, EntryPointCapturedV1)), None)
+
+
+def _touched(prospect: Prospect, at: datetime) -> Prospect:
+    return replace(prospect, last_activity_at=max(prospect.last_activity_at, at))
+
+
+def _enter(prospect: Prospect, stage: int, at: datetime) -> Prospect:
+    periods = list(prospect.periods)
+    if periods and periods[-1].exited_at is None:
+        periods[-1] = replace(periods[-1], exited_at=max(at, periods[-1].entered_at))
+    periods.append(Period(stage, at))
+    return replace(prospect, stage=stage, periods=tuple(periods))

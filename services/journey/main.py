@@ -10,19 +10,35 @@ from schemas import topics
 from services.common.app import ServiceParts, assemble
 from services.common.db import create_engine, migrate
 from services.common.kafka import KafkaTransport
+from services.common.outbox import Relay
 from services.common.settings import CommonSettings
-from services.common.transport import Subscription
+from services.common.transport import Subscription, Transport
 from services.journey import store
 from services.journey.api import router
-from services.journey.handlers import record_web_events
+from services.journey.handlers import Journey
+from services.journey.rules import DEFAULT_RULES, Rules
+from services.journey.rules_file import load_rules
 from services.journey.settings import JourneySettings
 
 GROUP = "journey"
 
 
-def build(engine: AsyncEngine, settings: JourneySettings) -> ServiceParts:
+def rules_of(settings: JourneySettings) -> Rules:
+    """The configured rules; a bad rules file raises RulesError naming the line and problem."""
+    return load_rules(settings.rules_file) if settings.rules_file else DEFAULT_RULES
+
+
+def build(engine: AsyncEngine, transport: Transport, settings: JourneySettings) -> ServiceParts:
+    rules = rules_of(settings)
+    relay = Relay(engine, store.journal, store.relay_position, transport)
+    journey = Journey(engine, rules, relay)
+
     async def startup() -> None:
         await migrate(engine, "journey", store.MIGRATIONS)
+
+    async def shutdown() -> None:
+        await relay.stop()
+        await engine.dispose()
 
     async def ready() -> bool:
         async with engine.connect() as conn:
@@ -31,14 +47,15 @@ def build(engine: AsyncEngine, settings: JourneySettings) -> ServiceParts:
 
     return ServiceParts(
         "journey",
-        routers=[router(engine)],
+        routers=[router(engine, journey, rules)],
         subscriptions=[
             Subscription(
-                GROUP, (topics.WEB,), record_web_events(engine), max_batch=settings.batch_size
+                GROUP, (topics.WEB,), journey.record_web_events, max_batch=settings.batch_size
             )
         ],
         startup=startup,
-        shutdown=engine.dispose,
+        started=relay.start,
+        shutdown=shutdown,
         ready=ready,
     )
 
@@ -58,7 +75,7 @@ def create_app(
     )
     return assemble(
         "Hero Journey CRM journey",
-        [build(engine, settings)],
+        [build(engine, transport, settings)],
         transport,
         session_secret=common.session_secret.get_secret_value(),
     )

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -7,3 +9,6 @@ class JourneySettings(BaseSettings):
 
     database_url: str | None = Field(default=None, description="defaults to CRM_DATABASE_URL")
     batch_size: int = Field(default=500, ge=1, le=10_000)
+    rules_file: Path | None = Field(
+        default=None, description="stages, thresholds, CTA points, decay"
+    )

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.db import create_engine, migrate
 from services.journey import store
-from services.journey.handlers import record_web_events
+from services.journey.handlers import Journey
+from services.journey.rules import DEFAULT_RULES
 from tests.contract.logs import clicks
 from tests.infra import create_database
 
@@ -42,7 +43,7 @@ async def test_migrations_are_recorded_in_the_services_own_version_table_and_rer
 
 
 async def test_a_redelivered_batch_changes_nothing(engine: AsyncEngine) -> None:
-    handle = record_web_events(engine)
+    handle = Journey(engine, DEFAULT_RULES).record_web_events
     first, second = clicks("v-a", 3), clicks("v-b", 2)
     await handle(first + second)
     await handle(first + second)

@@ -1,4 +1,4 @@
-"""journey prospects and processed events
+"""journey prospects, aliases, journal, relay position and processed events
 
 Revision ID: 0001
 Revises:
@@ -20,12 +20,43 @@ def upgrade() -> None:
         sa.Column("stage", sa.Integer, nullable=False),
         sa.Column("points", sa.Integer, nullable=False),
         sa.Column("email", sa.String(320)),
+        sa.Column("name", sa.String(300)),
         sa.Column("entry_point", sa.JSON),
+        sa.Column("entry_point_history", sa.JSON, nullable=False),
+        sa.Column("imported", sa.Boolean, nullable=False),
         sa.Column("clicks", sa.Integer, nullable=False),
+        sa.Column("periods", sa.JSON, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_activity_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("points_as_of", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_journey_prospects_email", "journey_prospects", ["email"])
+    op.create_table(
+        "journey_aliases",
+        sa.Column("alias", sa.String(200), primary_key=True),
+        sa.Column("prospect_id", sa.String(200), nullable=False),
+    )
+    op.create_index("ix_journey_aliases_prospect_id", "journey_aliases", ["prospect_id"])
+    op.create_table(
+        "journey_journal",
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+        sa.Column("subject_id", sa.String(200), nullable=False),
+        sa.Column("type", sa.String(100), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("payload", sa.Text, nullable=False),
+    )
+    op.create_index("ix_journey_journal_subject_id", "journey_journal", ["subject_id"])
+    op.create_table(
+        "journey_relay_position",
+        sa.Column("name", sa.String(100), primary_key=True),
+        sa.Column("seq", sa.BigInteger, nullable=False),
+    )
     op.create_table(
         "journey_processed_events",
         sa.Column("event_id", sa.String(36), primary_key=True),
@@ -34,6 +65,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("journey_processed_events")
-    op.drop_index("ix_journey_prospects_email", "journey_prospects")
-    op.drop_table("journey_prospects")
+    for table in (
+        "journey_processed_events",
+        "journey_relay_position",
+        "journey_journal",
+        "journey_aliases",
+        "journey_prospects",
+    ):
+        op.drop_table(table)

@@ -1,0 +1,53 @@
+"""The rules' parameters: stages, thresholds, CTA points, decay. Pure."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from schemas.values import Cta
+
+STAGES = range(1, 7)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Stage names and thresholds (six, strictly increasing from 0), optional server-side base
+    points per CTA id, and optional score decay."""
+
+    names: tuple[str, ...] = (
+        "Call to Discovery",
+        "Exploration",
+        "Validation",
+        "Commitment",
+        "Construction",
+        "Mastery",
+    )
+    thresholds: tuple[int, ...] = (0, 25, 75, 150, 250, 400)
+    cta_points: Mapping[str, int] = field(default_factory=dict)
+    half_life_days: float | None = None
+
+    def stage_for(self, points: int) -> int:
+        return max(s for s, t in zip(STAGES, self.thresholds, strict=True) if points >= t)
+
+    def name(self, stage: int) -> str:
+        return self.names[stage - 1]
+
+    def threshold(self, stage: int) -> int:
+        return self.thresholds[stage - 1]
+
+    def base_points(self, cta: Cta) -> int:
+        return self.cta_points.get(cta.id, cta.points)
+
+
+DEFAULT_RULES = Rules()
+
+
+def decayed(points: int, since: datetime, at: datetime, half_life_days: float | None) -> int:
+    """Points left at `at` from `points` held since `since`; by event time, so replays agree."""
+    if half_life_days is None or at <= since or points == 0:
+        return points
+    halves = (at - since).total_seconds() / (half_life_days * 86_400)
+    return math.floor(points * 0.5**halves)
