@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -25,9 +26,28 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass
+class Running:
+    base: str
+    process: subprocess.Popen[bytes]
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook, no last commit."""
+        self.process.kill()
+        self.process.wait()
+
+
 @contextmanager
 def crm(args: list[str], log: Path, env: Mapping[str, str] | None = None) -> Iterator[str]:
     """Start `crm-journey ARGS --port <free>`, wait until /readyz says ready, yield its base URL."""
+    with crm_process(args, log, env) as running:
+        yield running.base
+
+
+@contextmanager
+def crm_process(
+    args: list[str], log: Path, env: Mapping[str, str] | None = None
+) -> Iterator[Running]:
     port = free_port()
     with log.open("w") as out:
         child = subprocess.Popen(
@@ -40,7 +60,7 @@ def crm(args: list[str], log: Path, env: Mapping[str, str] | None = None) -> Ite
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, child, log)
-        yield base
+        yield Running(base, child)
     finally:
         child.terminate()
         try:
