@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from services.common.app import tune_gc
 from services.common.auth import issue_token
 from services.common.settings import CommonSettings
 
@@ -49,6 +50,7 @@ def run(
     common = CommonSettings()
     _logging(common.log_level)
     application = embedded.create_app(data_dir, common)
+    tune_gc()
     if not common.producer_keys():
         typer.echo(f"producer key (for POST /v1/events): {data_dir / embedded.INGEST_KEY_FILE}")
     typer.echo(f"consultant token: crm-journey token you@example.com --data-dir {data_dir}")
@@ -78,6 +80,7 @@ def serve(
         from services.journey.main import create_app as create_journey
 
         application = create_journey(common=common)
+    tune_gc()
     uvicorn.run(application, host=host, port=port, log_level=common.log_level.lower())
 
 

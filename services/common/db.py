@@ -9,7 +9,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, event, insert, select
+from sqlalchemy import (
+    Column,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    any_,
+    bindparam,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -80,6 +92,14 @@ def run_alembic_env(target_metadata: MetaData) -> None:
         context.run_migrations()
 
 
+def among(conn: AsyncConnection, column: Any, values: Sequence[str]) -> Any:
+    """`column IN values`; on PostgreSQL as `= ANY(array)`, one bind parameter whatever the
+    count, so the statement is prepared once instead of once per batch size."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+    return column.in_(list(values))
+
+
 def processed_events_table(metadata: MetaData, service: str) -> Table:
     """Ids of the events a service has applied; written in the same transaction as the effects."""
     return Table(
@@ -94,9 +114,11 @@ async def unprocessed(conn: AsyncConnection, ledger: Table, events: Sequence[Eve
     """The events not yet applied, in order, without duplicates within the batch."""
     ids = [str(e.event_id) for e in events]
     seen: set[str] = set()
-    for chunk in range(0, len(ids), 500):
+    for chunk in range(0, len(ids), 5000):
         rows = await conn.execute(
-            select(ledger.c.event_id).where(ledger.c.event_id.in_(ids[chunk : chunk + 500]))
+            select(ledger.c.event_id).where(
+                among(conn, ledger.c.event_id, ids[chunk : chunk + 5000])
+            )
         )
         seen.update(r[0] for r in rows)
     fresh = []
@@ -109,6 +131,21 @@ async def unprocessed(conn: AsyncConnection, ledger: Table, events: Sequence[Eve
 
 
 async def mark_processed(conn: AsyncConnection, ledger: Table, ids: Sequence[uuid.UUID]) -> None:
-    if ids:
-        now = datetime.now(UTC)
-        await conn.execute(insert(ledger), [{"event_id": str(i), "processed_at": now} for i in ids])
+    now = datetime.now(UTC)
+    await bulk_insert(conn, ledger, [{"event_id": str(i), "processed_at": now} for i in ids])
+
+
+async def bulk_insert(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert many rows in the connection's transaction; on PostgreSQL by binary COPY, several
+    times faster than a prepared INSERT per row. Columns left out take their defaults."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        await conn.execute(insert(table), list(rows))
+        return
+    columns = list(rows[0])
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    await driver.copy_records_to_table(
+        table.name, records=[tuple(r[c] for c in columns) for r in rows], columns=columns
+    )

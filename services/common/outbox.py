@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from schemas.catalogue import TOPIC_OF, serialize
 from schemas.envelope import Event
+from services.common.db import bulk_insert
 from services.common.transport import Outgoing, Transport
 
 log = logging.getLogger(__name__)
@@ -67,13 +68,20 @@ def position_table(metadata: MetaData, service: str) -> Table:
     )
 
 
+async def lock_journal(conn: AsyncConnection, journal: Table) -> None:
+    """Take the journal's write lock until the transaction ends. Taken first, it also makes the
+    service's whole read-decide-write transaction exclusive, so no update is lost to a race."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text(_APPEND_LOCK), {"name": f"{journal.name}:append"})
+
+
 async def append(conn: AsyncConnection, journal: Table, events: Sequence[Event]) -> None:
     if not events:
         return
-    if conn.dialect.name == "postgresql":
-        await conn.execute(text(_APPEND_LOCK), {"name": f"{journal.name}:append"})
-    await conn.execute(
-        insert(journal),
+    await lock_journal(conn, journal)
+    await bulk_insert(
+        conn,
+        journal,
         [
             {
                 "event_id": str(e.event_id),

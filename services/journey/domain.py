@@ -150,10 +150,11 @@ def evolve(prospect: Prospect | None, event: Event) -> Prospect | None:
         return None
     if isinstance(event, EntryPointCapturedV1):
         history = (*prospect.entry_point_history, event.entry_point)
-        return replace(prospect, entry_point=event.entry_point, entry_point_history=history)
+        return _with(prospect, entry_point=event.entry_point, entry_point_history=history)
     if isinstance(event, PointsAwardedV1):
-        return replace(
-            _touched(prospect, event.occurred_at),
+        return _with(
+            prospect,
+            last_activity_at=max(prospect.last_activity_at, event.occurred_at),
             points=event.total_points,
             points_as_of=max(prospect.points_as_of, event.occurred_at),
             clicks=prospect.clicks + 1,
@@ -161,13 +162,13 @@ def evolve(prospect: Prospect | None, event: Event) -> Prospect | None:
     if isinstance(event, StageChangedV1):
         return _enter(prospect, event.new_stage, event.occurred_at)
     if isinstance(event, ProspectMovedManuallyV1):
-        return replace(
+        return _with(
             prospect,
             points=prospect.points + event.points_delta,
             points_as_of=max(prospect.points_as_of, event.occurred_at),
         )
     if isinstance(event, ProspectEmailLinkedV1):
-        return replace(prospect, email=event.email)
+        return _with(prospect, email=event.email)
     if isinstance(event, ProspectsMergedV1):
         history = tuple(
             sorted(
@@ -180,7 +181,7 @@ def evolve(prospect: Prospect | None, event: Event) -> Prospect | None:
             # The merged prospect's current entry point is its latest capture (an inquiry
             # replaces the first click's), not the first one in its history.
             inherited = event.merged_entry_points[-1]
-        return replace(
+        return _with(
             prospect,
             points=event.total_points,
             points_as_of=max(prospect.points_as_of, event.occurred_at),
@@ -200,7 +201,7 @@ def fold(prospect: Prospect | None, events: Sequence[Event]) -> Prospect | None:
 
 
 def merged_away(prospect: Prospect, merge: ProspectsMergedV1) -> Prospect:
-    return replace(prospect, merged_into=merge.subject_id)
+    return _with(prospect, merged_into=merge.subject_id)
 
 
 def _click(prospect: Prospect | None, click: CtaClickedV1, rules: Rules) -> list[Event]:
@@ -222,7 +223,8 @@ def _click(prospect: Prospect | None, click: CtaClickedV1, rules: Rules) -> list
     awarded = rules.base_points(click.cta) * multiplier
     held = decayed(prospect.points, prospect.points_as_of, click.occurred_at, rules.half_life_days)
     total = held + awarded
-    cta = click.cta.model_copy(update={"points": rules.base_points(click.cta)})
+    base = rules.base_points(click.cta)
+    cta = click.cta if base == click.cta.points else click.cta.model_copy(update={"points": base})
     out.append(
         PointsAwardedV1(
             **head("points"),
@@ -390,8 +392,12 @@ def _first_entry_point(events: Sequence[Event]) -> EntryPoint | None:
     return next((e.entry_point for e in events if isinstance(e, EntryPointCapturedV1)), None)
 
 
-def _touched(prospect: Prospect, at: datetime) -> Prospect:
-    return replace(prospect, last_activity_at=max(prospect.last_activity_at, at))
+def _with(prospect: Prospect, **changes: Any) -> Prospect:
+    """`dataclasses.replace` without its per-call field introspection: evolve runs per event."""
+    new = object.__new__(Prospect)
+    new.__dict__.update(prospect.__dict__)
+    new.__dict__.update(changes)
+    return new
 
 
 def _enter(prospect: Prospect, stage: int, at: datetime) -> Prospect:
@@ -399,4 +405,4 @@ def _enter(prospect: Prospect, stage: int, at: datetime) -> Prospect:
     if periods and periods[-1].exited_at is None:
         periods[-1] = replace(periods[-1], exited_at=max(at, periods[-1].entered_at))
     periods.append(Period(stage, at))
-    return replace(prospect, stage=stage, periods=tuple(periods))
+    return _with(prospect, stage=stage, periods=tuple(periods))

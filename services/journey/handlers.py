@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from schemas.envelope import Event
 from schemas.journey import ProspectsMergedV1
 from services.common.db import mark_processed, unprocessed
-from services.common.outbox import Relay, append
+from services.common.outbox import Relay, append, lock_journal
 from services.journey import metrics, store
 from services.journey.domain import (
     MoveStage,
@@ -36,11 +36,9 @@ class Workset:
     @classmethod
     async def load(cls, conn: AsyncConnection, events: Sequence[Event]) -> Workset:
         alias = await store.resolve(conn, {e.subject_id for e in events})
-        state = await store.load(
-            conn, {alias.get(e.subject_id, e.subject_id) for e in events}, lock=True
-        )
+        state = await store.load(conn, {alias.get(e.subject_id, e.subject_id) for e in events})
         wanted = {email for e in events if (email := getattr(e, "email", None))}
-        for p in (await store.by_email(conn, wanted, lock=True)).values():
+        for p in (await store.by_email(conn, wanted)).values():
             state.setdefault(p.id, p)
         emails: dict[str, str] = {}
         for p in sorted(state.values(), key=lambda p: (p.created_at, p.id), reverse=True):
@@ -93,6 +91,7 @@ class Journey:
 
     async def record_web_events(self, events: Sequence[Event]) -> None:
         async with self.engine.begin() as conn:
+            await lock_journal(conn, store.journal)
             fresh = await unprocessed(conn, store.processed, events)
             if not fresh:
                 return
@@ -107,10 +106,11 @@ class Journey:
     async def move(self, move: MoveStage) -> Prospect:
         """A consultant's manual move; raises Refused when the rules do not allow it."""
         async with self.engine.begin() as conn:
+            await lock_journal(conn, store.journal)
             pid = (await store.resolve(conn, [move.prospect_id])).get(
                 move.prospect_id, move.prospect_id
             )
-            current = (await store.load(conn, [pid], lock=True)).get(pid)
+            current = (await store.load(conn, [pid])).get(pid)
             if current is not None and await store.journaled(conn, moved_event_id(move)):
                 return current  # the same command retried: already applied
             decided = decide_move(current, replace(move, prospect_id=pid), self.rules)
@@ -128,6 +128,7 @@ class Journey:
         decided: list[Event] = []
         skipped: list[str] = []
         async with self.engine.begin() as conn:
+            await lock_journal(conn, store.journal)
             work = await Workset.load(conn, rows)
             for row in rows:
                 out = work.apply(row, self.rules)

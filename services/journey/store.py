@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import (
-    JSON,
-    Boolean,
     Column,
     DateTime,
     Integer,
     MetaData,
     String,
     Table,
+    Text,
     bindparam,
     delete,
     insert,
@@ -28,32 +27,28 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from schemas.catalogue import parse_event
 from schemas.envelope import Event
-from schemas.values import EntryPoint
-from services.common.db import processed_events_table
+from services.common.db import among, processed_events_table
 from services.common.outbox import journal_table, position_table
-from services.journey.domain import Period, Prospect
+from services.journey.domain import Prospect
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-CHUNK = 1000
+CHUNK = 5000
 metadata = MetaData()
 
+# The whole state is one JSON document (decoded and encoded in pydantic's Rust core: the load and
+# save of a batch's prospects dominate throughput); the columns beside it serve lookups.
 prospects = Table(
     "journey_prospects",
     metadata,
     Column("id", String(200), primary_key=True),
+    Column("email", String(320), index=True),
     Column("stage", Integer, nullable=False),
     Column("points", Integer, nullable=False),
-    Column("email", String(320), index=True),
-    Column("name", String(300)),
-    Column("entry_point", JSON),
-    Column("entry_point_history", JSON, nullable=False),
-    Column("imported", Boolean, nullable=False),
-    Column("clicks", Integer, nullable=False),
-    Column("periods", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_activity_at", DateTime(timezone=True), nullable=False),
-    Column("points_as_of", DateTime(timezone=True), nullable=False),
+    Column("state", Text, nullable=False),
+    postgresql_with={"fillfactor": 50, "autovacuum_vacuum_scale_factor": 0.02},
 )
+STATE = TypeAdapter(Prospect)
 aliases = Table(
     "journey_aliases",
     metadata,
@@ -69,30 +64,26 @@ async def resolve(conn: AsyncConnection, ids: Iterable[str]) -> dict[str, str]:
     """Visitor ids that were merged into another prospect, mapped to that prospect's id."""
     found: dict[str, str] = {}
     for chunk in _chunks(list(ids)):
-        rows = await conn.execute(select(aliases).where(aliases.c.alias.in_(chunk)))
+        rows = await conn.execute(select(aliases).where(among(conn, aliases.c.alias, chunk)))
         found.update((r.alias, r.prospect_id) for r in rows)
     return found
 
 
-async def load(
-    conn: AsyncConnection, ids: Iterable[str], *, lock: bool = False
-) -> dict[str, Prospect]:
+async def load(conn: AsyncConnection, ids: Iterable[str]) -> dict[str, Prospect]:
     found: dict[str, Prospect] = {}
     for chunk in _chunks(sorted(set(ids))):
-        query = select(prospects).where(prospects.c.id.in_(chunk)).order_by(prospects.c.id)
-        rows = await conn.execute(query.with_for_update() if lock else query)
-        found.update((row.id, _prospect(row._mapping)) for row in rows)
+        query = select(prospects.c.state).where(among(conn, prospects.c.id, chunk))
+        for row in await conn.execute(query):
+            p = _prospect(row._mapping)
+            found[p.id] = p
     return found
 
 
-async def by_email(
-    conn: AsyncConnection, emails: Iterable[str], *, lock: bool = False
-) -> dict[str, Prospect]:
+async def by_email(conn: AsyncConnection, emails: Iterable[str]) -> dict[str, Prospect]:
     found: dict[str, Prospect] = {}
     for chunk in _chunks(sorted(set(emails))):
-        query = select(prospects).where(prospects.c.email.in_(chunk)).order_by(prospects.c.id)
-        rows = await conn.execute(query.with_for_update() if lock else query)
-        for row in rows:
+        query = select(prospects.c.state).where(among(conn, prospects.c.email, chunk))
+        for row in await conn.execute(query):
             p = _prospect(row._mapping)
             # The elder keeps an email that two prospects briefly shared.
             if p.email and (p.email not in found or p.created_at < found[p.email].created_at):
@@ -107,8 +98,9 @@ async def save(
     merged: dict[str, str],
 ) -> None:
     """Write changed prospects; `merged` maps ids folded away to their survivor."""
-    new = [_row(p) for p in changed if p.id not in existing]
-    old = [{**_row(p), "pid": p.id} for p in changed if p.id in existing]
+    rows = [_row(p) for p in changed]
+    new = [r for r in rows if r["id"] not in existing]
+    old = [{**r, "pid": r["id"]} for r in rows if r["id"] in existing]
     if new:
         await conn.execute(insert(prospects), new)
     if old:
@@ -156,53 +148,13 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
 def _row(p: Prospect) -> dict[str, Any]:
     return {
         "id": p.id,
+        "email": p.email,
         "stage": p.stage,
         "points": p.points,
-        "email": p.email,
-        "name": p.name,
-        "entry_point": p.entry_point.model_dump(mode="json") if p.entry_point else None,
-        "entry_point_history": [ep.model_dump(mode="json") for ep in p.entry_point_history],
-        "imported": p.imported,
-        "clicks": p.clicks,
-        "periods": [
-            [
-                per.stage,
-                per.entered_at.isoformat(),
-                per.exited_at.isoformat() if per.exited_at else None,
-            ]
-            for per in p.periods
-        ],
-        "created_at": p.created_at,
         "last_activity_at": p.last_activity_at,
-        "points_as_of": p.points_as_of,
+        "state": STATE.dump_json(p).decode(),
     }
 
 
 def _prospect(row: Any) -> Prospect:
-    return Prospect(
-        id=row["id"],
-        stage=row["stage"],
-        points=row["points"],
-        email=row["email"],
-        name=row["name"],
-        entry_point=EntryPoint.model_validate(row["entry_point"]) if row["entry_point"] else None,
-        entry_point_history=tuple(EntryPoint.model_validate(e) for e in row["entry_point_history"]),
-        imported=row["imported"],
-        clicks=row["clicks"],
-        periods=tuple(
-            Period(
-                stage,
-                datetime.fromisoformat(entered),
-                datetime.fromisoformat(exited) if exited else None,
-            )
-            for stage, entered, exited in row["periods"]
-        ),
-        created_at=_aware(row["created_at"]),
-        last_activity_at=_aware(row["last_activity_at"]),
-        points_as_of=_aware(row["points_as_of"]),
-    )
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return STATE.validate_json(row["state"])

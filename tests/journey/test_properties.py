@@ -15,7 +15,15 @@ from schemas.journey import (
     ProspectsMergedV1,
     StageChangedV1,
 )
-from services.journey.domain import MoveStage, Prospect, Refused, decide, decide_move, fold
+from services.journey.domain import (
+    MoveStage,
+    Prospect,
+    Refused,
+    decide,
+    decide_move,
+    fold,
+    merged_away,
+)
 from services.journey.rules import DEFAULT_RULES, Rules
 from tests.journey.history import DAY, click, identify, imported, inquiry, move, uid
 
@@ -144,7 +152,7 @@ class World:
             self.survivor_of[merge.merged_id] = subject
             if merge.merged_id in self.prospects:
                 gone = self.prospects[merge.merged_id]
-                self.prospects[merge.merged_id] = replace(gone, merged_into=subject)
+                self.prospects[merge.merged_id] = merged_away(gone, merge)
 
     def live(self) -> list[Prospect]:
         return [p for p in self.prospects.values() if p.merged_into is None]

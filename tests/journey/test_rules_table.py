@@ -102,6 +102,7 @@ MERGES = [  # v-1 history, v-2 history, trigger; then survivor, points, stage, e
 ]
 MOVES = [
     P([click(1, 10)], 4, 150, id="up from 10 points: raised to the threshold"),
+    P([click(1, 10)], 6, 400, id="up to the last stage: raised to 400"),
     P([click(1, 50), click(1, 10, 1)], 3, 75, id="up from stage 2: raised to 75"),
     P([click(4, 50), click(1, 30, 1)], 2, 25, id="down from 180: set to 25"),
     P([click(1, 40)], 1, 0, id="down to stage 1: set to 0"),

@@ -17,18 +17,14 @@ def upgrade() -> None:
     op.create_table(
         "journey_prospects",
         sa.Column("id", sa.String(200), primary_key=True),
+        sa.Column("email", sa.String(320)),
         sa.Column("stage", sa.Integer, nullable=False),
         sa.Column("points", sa.Integer, nullable=False),
-        sa.Column("email", sa.String(320)),
-        sa.Column("name", sa.String(300)),
-        sa.Column("entry_point", sa.JSON),
-        sa.Column("entry_point_history", sa.JSON, nullable=False),
-        sa.Column("imported", sa.Boolean, nullable=False),
-        sa.Column("clicks", sa.Integer, nullable=False),
-        sa.Column("periods", sa.JSON, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_activity_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("points_as_of", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("state", sa.Text, nullable=False),
+        # Every click rewrites its prospect's row: free space on each page lets PostgreSQL update
+        # in place (HOT), without new index entries and the bloat that slows reads until vacuum.
+        postgresql_with={"fillfactor": 50, "autovacuum_vacuum_scale_factor": 0.02},
     )
     op.create_index("ix_journey_prospects_email", "journey_prospects", ["email"])
     op.create_table(
