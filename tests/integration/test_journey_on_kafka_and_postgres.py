@@ -201,7 +201,8 @@ async def read_journey_topic(env: dict[str, str]) -> list[str]:
 def test_an_import_is_all_or_nothing_and_keeps_entry_points_null(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    bad_csv = "email,name,stage,points\nann@example.com,Ann,3,80\nnot-an-email,Bob,2,5\ncid@example.com,Cid,9,0\n"
+    header = "email,name,stage,points\n"
+    bad_csv = header + "ann@example.com,Ann,3,80\nnot-an-email,Bob,2,5\ncid@example.com,Cid,9,0\n"
     good_csv = "email,name,stage,points\nann@example.com,Ann,3,80\nbob@example.com,Bob,,\n"
     with crm(["serve", "journey"], tmp_path / "journey.log", env) as base:
         url = f"{base}/v1/prospects/import"
