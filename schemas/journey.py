@@ -98,3 +98,4 @@ class ProspectsMergedV1(Event):
     merged_points: int = Field(default=0, ge=0, description="points the merged prospect brought")
     merged_clicks: int = Field(default=0, ge=0)
     merged_entry_points: tuple[EntryPoint, ...] = ()
+    decayed: int = Field(default=0, ge=0, description="the survivor's points lost to decay")
