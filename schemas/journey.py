@@ -99,3 +99,6 @@ class ProspectsMergedV1(Event):
     merged_clicks: int = Field(default=0, ge=0)
     merged_entry_points: tuple[EntryPoint, ...] = ()
     decayed: int = Field(default=0, ge=0, description="the survivor's points lost to decay")
+    merged_decayed: int = Field(
+        default=0, ge=0, description="the merged prospect's points lost to decay"
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -32,6 +34,17 @@ class InfraAction(StrEnum):
     status = "status"
 
 
+@contextmanager
+def _refusing_bad_rules() -> Iterator[None]:
+    from services.journey.rules_file import RulesError
+
+    try:
+        yield
+    except RulesError as exc:
+        typer.echo(f"cannot start: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
 def _logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -49,7 +62,8 @@ def run(
 
     common = CommonSettings()
     _logging(common.log_level)
-    application = embedded.create_app(data_dir, common)
+    with _refusing_bad_rules():
+        application = embedded.create_app(data_dir, common)
     tune_gc()
     if not common.producer_keys():
         typer.echo(f"producer key (for POST /v1/events): {data_dir / embedded.INGEST_KEY_FILE}")
@@ -79,7 +93,8 @@ def serve(
     else:
         from services.journey.main import create_app as create_journey
 
-        application = create_journey(common=common)
+        with _refusing_bad_rules():
+            application = create_journey(common=common)
     tune_gc()
     uvicorn.run(application, host=host, port=port, log_level=common.log_level.lower())
 

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
 from tests import infra
+from tests.product import Product, running_product
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +22,8 @@ def postgres_url() -> str:
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
+    yield from running_product(tmp_path_factory)

@@ -241,6 +241,7 @@ def _merge(prospect: Prospect | None, other: Prospect, event: Event, rules: Rule
             merged_clicks=merged.clicks if merged else 0,
             merged_entry_points=merged.entry_point_history if merged else (),
             decayed=survivor.points - held,
+            merged_decayed=merged.points - brought if merged else 0,
         )
     ]
     if stage != survivor.stage:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.ingest.conftest import Product
 from tests.processes import poll
+from tests.product import Product
 
 CLICK: dict[str, Any] = {
     "type": "cta.clicked",

@@ -1,3 +1,5 @@
+"""The embedded product in a child process, as `make run` starts it, shared by tests."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -30,6 +32,9 @@ class Product:
             return httpx.post(f"{self.base}/v1/events", content=raw, headers=headers)
         return httpx.post(f"{self.base}/v1/events", json=body, headers=headers)
 
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(f"{self.base}{path}", headers={"Authorization": f"Bearer {self.token}"})
+
     def prospect(self, prospect_id: str) -> httpx.Response:
         return httpx.get(
             f"{self.base}/v1/prospects/{prospect_id}",
@@ -41,12 +46,11 @@ class Product:
             return int(db.execute("SELECT COUNT(*) FROM log WHERE topic = 'crm.web'").fetchone()[0])
 
 
-@pytest.fixture(scope="package")
-def product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
+def running_product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
     data_dir = tmp_path_factory.mktemp("crm-data")
     secret = "test-session-secret"
     env = {"CRM_INGEST_API_KEYS": "pk-site-a,pk-site-b", "CRM_SESSION_SECRET": secret}
     with crm(["run", "--data-dir", str(data_dir)], data_dir / "crm.log", env) as base:
         yield Product(
-            base, data_dir, "pk-site-b", issue_token(secret, "c@example.com", "consultant", 3600)
+            base, data_dir, "pk-site-b", issue_token(secret, "c@example.com", "admin", 3600)
         )
