@@ -155,5 +155,44 @@ def token(
         raise typer.Exit(2) from exc
 
 
+users = typer.Typer(help="Consultant accounts", no_args_is_help=True)
+app.add_typer(users, name="users")
+
+
+def _password_from_stdin() -> str:
+    import sys
+
+    if sys.stdin.isatty():
+        entered: str = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        return entered
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users.command("add")
+def add_user(
+    email: str,
+    role: Annotated[str, typer.Option(help="consultant or admin")] = "consultant",
+    data_dir: DataDir = Path(".crm-data"),
+    database_url: Annotated[
+        str | None, typer.Option(help="the alerts database (default: the embedded one)")
+    ] = None,
+) -> None:
+    """Add a consultant account; the password is read from standard input (one line)."""
+    import asyncio
+
+    from services.alerts.accounts import create_account
+
+    password = _password_from_stdin()
+    if database_url is None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        database_url = f"sqlite:///{(data_dir / 'alerts.db').resolve()}"
+    try:
+        added = asyncio.run(create_account(database_url, email, password, role))
+    except ValueError as exc:
+        typer.echo(f"cannot add {email}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"added {added.email} as {added.role}")
+
+
 if __name__ == "__main__":
     app()

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -107,8 +108,8 @@ class EmbeddedLog:
                 await writer.execute("ROLLBACK")
                 self._next_offset.clear()
                 raise
-        for m in messages:
-            metrics.PUBLISHED.labels(m.topic).inc()
+        for topic, n in Counter(m.topic for m in messages).items():
+            metrics.PUBLISHED.labels(topic).inc(n)
         for wakeup in self._wakeups:
             wakeup.set()
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.partitioner import DefaultPartitioner
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -48,6 +50,8 @@ class KafkaTransport:
             bootstrap_servers, client_id=client_id, logger=log, log_level=logging.DEBUG
         )
         self._producer: AIOKafkaProducer | None = None
+        self._partitions: dict[str, list[int]] = {}
+        self._partitioner = DefaultPartitioner()
         self._groups: list[str] = []
 
     def subscribe(self, subscription: Subscription) -> None:
@@ -77,6 +81,7 @@ class KafkaTransport:
             batch_timeout_ms=50,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
+            decoder=_raw_records_only,
         )(consume)
 
     async def start(self) -> None:
@@ -107,18 +112,42 @@ class KafkaTransport:
         await self.publish_raw([Outgoing.of(e) for e in events])
 
     async def publish_raw(self, messages: Sequence[Outgoing]) -> None:
-        if self._producer is None:
+        """Keyed like `send()` (murmur2, as the Java client), but records go straight into one
+        batch per partition: several times cheaper per message, same per-key order."""
+        producer = self._producer
+        if producer is None:
             raise RuntimeError("the Kafka transport is not started")
-        # send() only enqueues, in call order, so one key's messages keep their order.
-        futures = [
-            await self._producer.send(
-                self.namespace + m.topic, m.value, key=m.key, headers=list(m.headers)
-            )
-            for m in messages
-        ]
-        await asyncio.gather(*futures)
+        open_batches: dict[tuple[str, int], Any] = {}
+        futures = []
         for m in messages:
-            metrics.PUBLISHED.labels(m.topic).inc()
+            topic = self.namespace + m.topic
+            partitions = self._partitions.get(topic)
+            if partitions is None:
+                partitions = self._partitions[topic] = sorted(await producer.partitions_for(topic))
+            target = (topic, self._partitioner(m.key, partitions, partitions))
+            batch = open_batches.get(target)
+            if batch is None:
+                batch = open_batches[target] = producer.create_batch()
+            if (
+                batch.append(key=m.key, value=m.value, timestamp=None, headers=list(m.headers))
+                is None
+            ):
+                futures.append(await producer.send_batch(batch, target[0], partition=target[1]))
+                batch = open_batches[target] = producer.create_batch()
+                headers = list(m.headers)
+                if batch.append(key=m.key, value=m.value, timestamp=None, headers=headers) is None:
+                    # Larger than a whole batch: send() takes it up to max_request_size, or
+                    # raises MessageSizeTooLargeError.
+                    sent = await producer.send(
+                        topic, m.value, key=m.key, partition=target[1], headers=headers
+                    )
+                    futures.append(sent)
+                    del open_batches[target]
+        for (topic, partition), batch in open_batches.items():
+            futures.append(await producer.send_batch(batch, topic, partition=partition))
+        await asyncio.gather(*futures)
+        for topic, n in Counter(m.topic for m in messages).items():
+            metrics.PUBLISHED.labels(topic).inc(n)
 
     def _report_lag(self, group: str, consumer: Any, raw: Any) -> None:
         highwater = getattr(consumer, "highwater", None)
@@ -139,6 +168,11 @@ class KafkaTransport:
     def _record(self, r: Any) -> Record:
         topic = r.topic.removeprefix(self.namespace)
         return Record(topic, r.partition, r.offset, r.key, r.value, tuple(r.headers or ()))
+
+
+async def _raw_records_only(_message: Any) -> None:
+    """The handler reads the raw records; skip FastStream's JSON decoding of every body."""
+    return None
 
 
 async def ensure_topics(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -34,9 +35,13 @@ class Workset:
     changed: set[str] = field(default_factory=set)
 
     @classmethod
-    async def load(cls, conn: AsyncConnection, events: Sequence[Event]) -> Workset:
+    async def load(
+        cls, conn: AsyncConnection, events: Sequence[Event], known: Cache | None = None
+    ) -> Workset:
         alias = await store.resolve(conn, {e.subject_id for e in events})
-        state = await store.load(conn, {alias.get(e.subject_id, e.subject_id) for e in events})
+        ids = {alias.get(e.subject_id, e.subject_id) for e in events}
+        cached = known.take(ids) if known is not None else {}
+        state = {**cached, **await store.load(conn, ids - set(cached))}
         wanted = {email for e in events if (email := getattr(e, "email", None))}
         for p in (await store.by_email(conn, wanted)).values():
             state.setdefault(p.id, p)
@@ -82,24 +87,66 @@ class Workset:
         await store.save(conn, changed, self.existing, self.merged)
 
 
+class Cache:
+    """Prospects as this process last wrote them, trusted only while the database's write
+    generation is the one this process itself left: any other writer invalidates all of it."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.generation: int | None = None
+        self._items: OrderedDict[str, Prospect] = OrderedDict()
+
+    def take(self, ids: set[str]) -> dict[str, Prospect]:
+        return {i: p for i in ids if (p := self._items.get(i)) is not None}
+
+    def keep(self, generation: int, work: Workset) -> None:
+        self.generation = generation
+        for gone in work.merged:
+            self._items.pop(gone, None)
+        for pid, prospect in work.state.items():
+            self._items[pid] = prospect
+            self._items.move_to_end(pid)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def forget(self) -> None:
+        self.generation = None
+        self._items.clear()
+
+
 class Journey:
     """Applies website events and consultants' commands to prospects. State, journal and the
     processed event ids commit in one transaction; the relay then publishes the journal."""
 
-    def __init__(self, engine: AsyncEngine, rules: Rules, relay: Relay | None = None):
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        rules: Rules,
+        relay: Relay | None = None,
+        cache_size: int = 100_000,
+    ):
         self.engine, self.rules, self.relay = engine, rules, relay
+        self.cache = Cache(cache_size)
 
     async def record_web_events(self, events: Sequence[Event]) -> None:
-        async with self.engine.begin() as conn:
-            await lock_journal(conn, store.journal)
-            fresh = await unprocessed(conn, store.processed, events)
-            if not fresh:
-                return
-            work = await Workset.load(conn, fresh)
-            decided = [out for event in fresh for out in work.apply(event, self.rules)]
-            await work.save(conn)
-            await append(conn, store.journal, decided)
-            await mark_processed(conn, store.processed, [e.event_id for e in fresh])
+        try:
+            async with self.engine.begin() as conn:
+                await lock_journal(conn, store.journal)
+                fresh = await unprocessed(conn, store.processed, events)
+                if not fresh:
+                    return
+                if await store.current_generation(conn) != self.cache.generation:
+                    self.cache.forget()
+                work = await Workset.load(conn, fresh, self.cache)
+                decided = [out for event in fresh for out in work.apply(event, self.rules)]
+                await work.save(conn)
+                await append(conn, store.journal, decided)
+                await mark_processed(conn, store.processed, [e.event_id for e in fresh])
+                written = await store.bump_generation(conn)
+        except BaseException:
+            self.cache.forget()
+            raise
+        self.cache.keep(written, work)
         metrics.count(decided)
         self._wake()
 
@@ -118,6 +165,7 @@ class Journey:
             assert moved is not None
             await store.save(conn, [moved], {pid}, {})
             await append(conn, store.journal, decided)
+            await store.bump_generation(conn)
         metrics.count(decided)
         self._wake()
         return moved
@@ -137,6 +185,7 @@ class Journey:
                     skipped.append(row.subject_id)
             await work.save(conn)
             await append(conn, store.journal, decided)
+            await store.bump_generation(conn)
         metrics.count(decided)
         self._wake()
         return skipped

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     Integer,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -49,6 +51,27 @@ prospects = Table(
     postgresql_with={"fillfactor": 50, "autovacuum_vacuum_scale_factor": 0.02},
 )
 STATE = TypeAdapter(Prospect)
+generation = Table(
+    "journey_generation",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+_COLUMNS = ("id", "email", "stage", "points", "last_activity_at", "state")
+# One statement for a whole batch: arrays in, rows out (an executemany costs a round of
+# parameter handling per row).
+_UPSERT = text(
+    """
+    INSERT INTO journey_prospects (id, email, stage, points, last_activity_at, state)
+    SELECT * FROM unnest(
+        CAST(:id AS text[]), CAST(:email AS text[]), CAST(:stage AS int[]),
+        CAST(:points AS int[]), CAST(:last_activity_at AS timestamptz[]), CAST(:state AS text[]))
+    ON CONFLICT (id) DO UPDATE SET email = excluded.email, stage = excluded.stage,
+        points = excluded.points, last_activity_at = excluded.last_activity_at,
+        state = excluded.state
+    """
+)
 aliases = Table(
     "journey_aliases",
     metadata,
@@ -99,6 +122,9 @@ async def save(
 ) -> None:
     """Write changed prospects; `merged` maps ids folded away to their survivor."""
     rows = [_row(p) for p in changed]
+    if rows and conn.dialect.name == "postgresql":
+        await conn.execute(_UPSERT, {c: [r[c] for r in rows] for c in _COLUMNS})
+        rows = []
     new = [r for r in rows if r["id"] not in existing]
     old = [{**r, "pid": r["id"]} for r in rows if r["id"] in existing]
     if new:
@@ -119,6 +145,26 @@ async def save(
             insert(aliases),
             [{"alias": a, "prospect_id": s} for a, s in merged.items() if a not in known],
         )
+
+
+async def bump_generation(conn: AsyncConnection) -> int:
+    """Count writes to the prospects: a cache that saw the previous count is still whole."""
+    done = await conn.execute(
+        update(generation)
+        .where(generation.c.id == 1)
+        .values(value=generation.c.value + 1)
+        .returning(generation.c.value)
+    )
+    value = done.scalar()
+    if value is None:
+        await conn.execute(insert(generation).values(id=1, value=1))
+        return 1
+    return int(value)
+
+
+async def current_generation(conn: AsyncConnection) -> int:
+    found = (await conn.execute(select(generation.c.value).where(generation.c.id == 1))).scalar()
+    return int(found or 0)
 
 
 async def timeline(conn: AsyncConnection, prospect_id: str) -> list[Event]:

@@ -54,6 +54,11 @@ def upgrade() -> None:
         sa.Column("seq", sa.BigInteger, nullable=False),
     )
     op.create_table(
+        "journey_generation",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("value", sa.BigInteger, nullable=False),
+    )
+    op.create_table(
         "journey_processed_events",
         sa.Column("event_id", sa.String(36), primary_key=True),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
@@ -63,6 +68,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in (
         "journey_processed_events",
+        "journey_generation",
         "journey_relay_position",
         "journey_journal",
         "journey_aliases",

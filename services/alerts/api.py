@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Protocol
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from schemas.alerts import Priority
+from schemas.values import EntryPoint, RecentClick
+from services.alerts import store
+from services.alerts.domain import Alert, NotFound, Refused
+from services.alerts.state import Status
+from services.common.auth import ConsultantSession
+
+# A UUID convertor, so that other paths under /v1/alerts/ (the live stream) are not taken for
+# ids; anything that is not a UUID is no alert's id: 404.
+ONE = "/v1/alerts/{alert_id:uuid}"
+
+
+class Commands(Protocol):
+    async def acknowledge(self, alert_id: uuid.UUID, by: str, at: datetime) -> Alert: ...
+
+    async def action(
+        self, alert_id: uuid.UUID, by: str, at: datetime, note: str | None = None
+    ) -> Alert: ...
+
+
+class AlertView(BaseModel):
+    id: uuid.UUID
+    prospect_id: str = Field(description="the prospect now (the survivor, after a merge)")
+    raised_for: str = Field(description="the visitor id the skip happened under")
+    status: Status
+    priority: Priority
+    email: str | None
+    entry_point: EntryPoint | None
+    current_stage: int
+    target_stage: int
+    gap: int
+    recent_clicks: list[RecentClick] = Field(description="newest first, at most 5")
+    recommended_action: str
+    count: int = Field(description="skips recorded on this alert")
+    raised_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime = Field(description="when it expires if nobody acknowledges it")
+    escalated_unanswered: bool
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    actioned_by: str | None
+    actioned_at: datetime | None
+    note: str | None
+    expired_at: datetime | None
+
+
+class AlertPage(BaseModel):
+    alerts: list[AlertView]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page")
+
+
+class AlertDetail(AlertView):
+    history: list[dict[str, Any]] = Field(description="the alert's events, oldest first")
+
+
+class ActionRequest(BaseModel):
+    note: str | None = Field(default=None, max_length=2000)
+
+
+def router(engine: AsyncEngine, alerts: Commands) -> APIRouter:
+    api = APIRouter(tags=["alerts"])
+
+    @api.get("/v1/alerts", response_model=AlertPage)
+    async def list_alerts(
+        _who: ConsultantSession,
+        status: Status | None = None,
+        priority: Priority | None = None,
+        prospect_id: Annotated[str | None, Query(max_length=200)] = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, Query(max_length=500)] = None,
+    ) -> AlertPage:
+        """Alerts of every status unless filtered, newest raised first, `limit` a page."""
+        after = _decode(cursor) if cursor else None
+        async with engine.connect() as conn:
+            found = await store.page(
+                conn,
+                status=status,
+                priority=priority,
+                prospect_id=prospect_id,
+                after=after,
+                limit=limit + 1,
+            )
+        more = len(found) > limit
+        found = found[:limit]
+        return AlertPage(
+            alerts=[view(a) for a in found],
+            next_cursor=_encode(found[-1]) if more else None,
+        )
+
+    @api.get(ONE, response_model=AlertDetail, responses={404: {}})
+    async def get_alert(alert_id: uuid.UUID, _who: ConsultantSession) -> AlertDetail:
+        async with engine.connect() as conn:
+            found = await store.alert(conn, alert_id)
+            if found is None:
+                raise HTTPException(404, detail=f"no alert with id {alert_id}")
+            events = await store.history(conn, found)
+        history = [{"kind": e.type.rsplit(".v", 1)[0], **e.model_dump(mode="json")} for e in events]
+        return AlertDetail(**view(found).model_dump(), history=history)
+
+    @api.post(f"{ONE}/acknowledge", response_model=AlertView, responses={404: {}, 409: {}})
+    async def acknowledge(alert_id: uuid.UUID, who: ConsultantSession) -> AlertView:
+        """pending → acknowledged, recorded with who and when."""
+        return view(await _command(alerts.acknowledge(alert_id, who.email, datetime.now(UTC))))
+
+    @api.post(f"{ONE}/action", response_model=AlertView, responses={404: {}, 409: {}})
+    async def action(
+        alert_id: uuid.UUID, who: ConsultantSession, body: ActionRequest | None = None
+    ) -> AlertView:
+        """pending or acknowledged → actioned (archived), with an optional note."""
+        note = body.note if body else None
+        return view(await _command(alerts.action(alert_id, who.email, datetime.now(UTC), note)))
+
+    return api
+
+
+async def _command(pending: Any) -> Alert:
+    try:
+        done: Alert = await pending
+    except NotFound as exc:
+        raise HTTPException(404, detail=str(exc)) from exc
+    except Refused as exc:
+        raise HTTPException(409, detail=str(exc)) from exc
+    return done
+
+
+def view(a: Alert) -> AlertView:
+    return AlertView(
+        id=a.id,
+        prospect_id=a.prospect_id,
+        raised_for=a.subject_id,
+        status=a.status,
+        priority=a.priority,
+        email=a.email,
+        entry_point=a.entry_point,
+        current_stage=a.current_stage,
+        target_stage=a.target_stage,
+        gap=a.gap,
+        recent_clicks=list(a.recent_clicks),
+        recommended_action=a.recommended_action,
+        count=a.count,
+        raised_at=a.raised_at,
+        last_seen_at=a.last_seen_at,
+        expires_at=a.expires_at,
+        escalated_unanswered=a.unanswered_escalated,
+        acknowledged_by=a.acknowledged_by,
+        acknowledged_at=a.acknowledged_at,
+        actioned_by=a.actioned_by,
+        actioned_at=a.actioned_at,
+        note=a.note,
+        expired_at=a.expired_at,
+    )
+
+
+def _encode(last: Alert) -> str:
+    raw = f"{last.raised_at.isoformat()}|{last.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, _, last_id = raw.partition("|")
+        after = datetime.fromisoformat(at), str(uuid.UUID(last_id))
+        if after[0].tzinfo is None:
+            raise ValueError("a cursor's time carries its zone")
+        return after
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", "cursor"),
+                    "msg": "not a cursor this API returned",
+                    "type": "value_error",
+                }
+            ]
+        ) from exc

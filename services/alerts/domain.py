@@ -1,0 +1,209 @@
+"""Alert rules: a skip raises an alert, repeats and higher targets fold into the open one, people
+acknowledge and action it, and a sweep expires or escalates what nobody answered. Pure."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from schemas.alerts import (
+    AlertAcknowledgedV1,
+    AlertActionedV1,
+    AlertEscalatedV1,
+    AlertExpiredV1,
+    AlertRaisedV1,
+    AlertRepeatedV1,
+    Priority,
+)
+from schemas.envelope import Event
+from schemas.journey import StageSkippedV1
+from services.alerts.state import EXPIRES_AFTER, Alert, Contact, evolve, fold
+
+__all__ = [
+    "HIGH_ACTION",
+    "URGENT_ACTION",
+    "Alert",
+    "Contact",
+    "NotFound",
+    "Refused",
+    "alert_id_for",
+    "decide",
+    "decide_acknowledge",
+    "decide_action",
+    "decide_sweep",
+    "evolve",
+    "fold",
+    "priority_for",
+    "recommended_action",
+]
+
+HIGH_ACTION = "Phone follow-up within 24 hours"
+URGENT_ACTION = "Call now, and check the entry point and click history for a misfire or bad data"
+RANK: dict[Priority, int] = {"HIGH": 1, "URGENT": 2}
+Reason = Literal["expired", "archived", "already_acknowledged"]
+
+
+class NotFound(LookupError):
+    """No alert has the id a command named."""
+
+
+class Refused(ValueError):
+    """A transition the lifecycle does not allow; the message says why."""
+
+    def __init__(self, reason: Reason, message: str):
+        self.reason = reason
+        super().__init__(message)
+
+
+def priority_for(gap: int) -> Priority:
+    return "URGENT" if gap >= 4 else "HIGH"
+
+
+def recommended_action(priority: Priority) -> str:
+    return URGENT_ACTION if priority == "URGENT" else HIGH_ACTION
+
+
+def alert_id_for(skip: StageSkippedV1) -> uuid.UUID:
+    return skip.caused("alert")
+
+
+def decide(
+    open_alerts: Sequence[Alert], skip: StageSkippedV1, contact: Contact | None
+) -> list[Event]:
+    """What a skip does, given the prospect's open alerts: raise one, or record a repeat on the
+    open one, or escalate it to the higher target. An open alert whose seven days ran out
+    before the skip (by event time) expires first."""
+    out: list[Event] = [
+        _expired(a)
+        for a in open_alerts
+        if a.status == "pending" and skip.occurred_at >= a.expires_at
+    ]
+    gone = {e.alert_id for e in out if isinstance(e, AlertExpiredV1)}
+    still_open = [a for a in open_alerts if a.open and a.id not in gone]
+    clicks = contact.recent_clicks if contact else ()
+    if not still_open:
+        return [*out, _raise(skip, contact)]
+    # Two open alerts only after a merge joined two prospects: the highest target leads.
+    alert = min(still_open, key=lambda a: (-a.target_stage, a.raised_at, str(a.id)))
+    head = {**skip.lineage(), "occurred_at": skip.occurred_at, "subject_id": alert.subject_id}
+    if skip.target_stage > alert.target_stage:
+        priority = max(alert.priority, priority_for(skip.gap), key=RANK.__getitem__)
+        escalated = AlertEscalatedV1(
+            **head,
+            event_id=skip.caused("escalated"),
+            alert_id=alert.id,
+            priority=priority,
+            target_stage=skip.target_stage,
+            gap=skip.gap,
+            reason="higher_target",
+            recommended_action=recommended_action(priority),
+            recent_clicks=clicks,
+        )
+        return [*out, escalated]
+    repeated = AlertRepeatedV1(
+        **head,
+        event_id=skip.caused("repeated"),
+        alert_id=alert.id,
+        count=alert.count + 1,
+        target_stage=skip.target_stage,
+        recent_clicks=clicks,
+    )
+    return [*out, repeated]
+
+
+def decide_acknowledge(alert: Alert, by: str, at: datetime) -> list[Event]:
+    _refuse_closed(alert, at)
+    if alert.status == "acknowledged":
+        raise Refused(
+            "already_acknowledged",
+            f"alert {alert.id} was already acknowledged by {alert.acknowledged_by} "
+            f"at {_when(alert.acknowledged_at)}",
+        )
+    return [AlertAcknowledgedV1(**_lifecycle(alert, "acknowledged", at), by=by)]
+
+
+def decide_action(alert: Alert, by: str, at: datetime, note: str | None = None) -> list[Event]:
+    """Pending or acknowledged alerts may be actioned: a consultant who called straight away
+    need not acknowledge first."""
+    _refuse_closed(alert, at)
+    return [AlertActionedV1(**_lifecycle(alert, "actioned", at), by=by, note=note)]
+
+
+def decide_sweep(alert: Alert, now: datetime, escalate_after: timedelta) -> list[Event]:
+    """What the clock does to a pending alert: expiry at exactly seven days after it was raised,
+    else one escalation when it has been URGENT and unanswered for `escalate_after`. The events
+    carry the moment they became due, so when the sweep ran does not change them."""
+    if alert.status != "pending":
+        return []
+    if now >= alert.expires_at:
+        return [_expired(alert)]
+    due = alert.urgent_since + escalate_after if alert.urgent_since else None
+    if alert.unanswered_escalated or due is None or now < due:
+        return []
+    return [
+        AlertEscalatedV1(
+            **_lifecycle(alert, "escalated:unanswered", due),
+            priority=alert.priority,
+            target_stage=alert.target_stage,
+            gap=alert.gap,
+            reason="unanswered",
+            recommended_action=alert.recommended_action,
+        )
+    ]
+
+
+def _raise(skip: StageSkippedV1, contact: Contact | None) -> AlertRaisedV1:
+    priority = priority_for(skip.gap)
+    return AlertRaisedV1(
+        **skip.lineage(),
+        event_id=skip.caused("raised"),
+        occurred_at=skip.occurred_at,
+        subject_id=skip.subject_id,
+        alert_id=alert_id_for(skip),
+        priority=priority,
+        email=skip.email or (contact.email if contact else None),
+        entry_point=skip.entry_point or (contact.entry_point if contact else None),
+        current_stage=skip.current_stage,
+        target_stage=skip.target_stage,
+        gap=skip.gap,
+        recent_clicks=contact.recent_clicks if contact else (),
+        recommended_action=recommended_action(priority),
+        expires_at=skip.occurred_at + EXPIRES_AFTER,
+    )
+
+
+def _expired(alert: Alert) -> AlertExpiredV1:
+    return AlertExpiredV1(**_lifecycle(alert, "expired", alert.expires_at))
+
+
+def _refuse_closed(alert: Alert, at: datetime) -> None:
+    if alert.status == "actioned":
+        raise Refused(
+            "archived",
+            f"alert {alert.id} is archived: it was actioned by {alert.actioned_by} "
+            f"at {_when(alert.actioned_at)}",
+        )
+    if alert.status == "expired" or (alert.status == "pending" and at >= alert.expires_at):
+        raise Refused(
+            "expired",
+            f"alert {alert.id} expired at {_when(alert.expires_at)}, seven days after it was "
+            "raised without being acknowledged; it stays in the history only",
+        )
+
+
+def _lifecycle(alert: Alert, kind: str, at: datetime) -> dict[str, Any]:
+    # One of each per alert, so the alert's id and the kind make the id: a retry or a second
+    # sweeper finds the same event.
+    return {
+        "event_id": uuid.uuid5(alert.id, kind),
+        "occurred_at": at,
+        "subject_id": alert.subject_id,
+        "correlation_id": alert.correlation_id,
+        "alert_id": alert.id,
+    }
+
+
+def _when(at: datetime | None) -> str:
+    return at.isoformat() if at else "an unknown time"

@@ -1,0 +1,97 @@
+"""Composition root of the alerts service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from schemas import topics
+from services.alerts import store
+from services.alerts.api import router
+from services.alerts.handlers import Alerts
+from services.alerts.settings import AlertsSettings
+from services.alerts.sweeper import Sweeper
+from services.common.app import ServiceParts, assemble
+from services.common.db import create_engine, migrate
+from services.common.kafka import KafkaTransport
+from services.common.outbox import Relay
+from services.common.settings import CommonSettings
+from services.common.transport import Subscription, Transport
+
+GROUP = "alerts"
+
+
+def build(
+    engine: AsyncEngine,
+    transport: Transport,
+    settings: AlertsSettings,
+    *,
+    wakers: Sequence[Callable[[], None]] = (),
+) -> ServiceParts:
+    """`wakers` are told after every commit that recorded alert events (live feed, webhooks)."""
+    relay = Relay(engine, store.journal, store.relay_position, transport)
+    alerts = Alerts(
+        engine,
+        escalate_after=timedelta(minutes=settings.escalate_after_minutes),
+        wakers=[relay.wake, *wakers],
+    )
+    sweeper = Sweeper(alerts, settings.sweep_interval_seconds)
+
+    async def startup() -> None:
+        await migrate(engine, "alerts", store.MIGRATIONS)
+
+    async def started() -> None:
+        await relay.start()
+        await sweeper.start()
+
+    async def shutdown() -> None:
+        await sweeper.stop()
+        await relay.stop()
+        await engine.dispose()
+
+    async def ready() -> bool:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True
+
+    return ServiceParts(
+        "alerts",
+        routers=[router(engine, alerts)],
+        subscriptions=[
+            Subscription(
+                GROUP,
+                (topics.JOURNEY,),
+                alerts.record_journey_events,
+                max_batch=settings.batch_size,
+            )
+        ],
+        startup=startup,
+        started=started,
+        shutdown=shutdown,
+        ready=ready,
+    )
+
+
+def create_app(
+    settings: AlertsSettings | None = None, common: CommonSettings | None = None
+) -> FastAPI:
+    settings = settings or AlertsSettings()
+    common = common or CommonSettings()
+    engine = create_engine(settings.database_url or common.database_url)
+    transport = KafkaTransport(
+        common.kafka_bootstrap_servers,
+        client_id="crm-alerts",
+        partitions=common.kafka_partitions,
+        replication_factor=common.kafka_replication_factor,
+        namespace=common.kafka_namespace,
+    )
+    return assemble(
+        "Hero Journey CRM alerts",
+        [build(engine, transport, settings)],
+        transport,
+        session_secret=common.session_secret.get_secret_value(),
+    )
