@@ -76,7 +76,8 @@ def assemble(
                 if part.shutdown is not None:
                     await part.shutdown()
 
-    app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
+    # Swagger UI and ReDoc load their assets from a CDN; the OpenAPI document stays served.
+    app = FastAPI(title=title, version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.session_secret = session_secret
     app.state.producer_keys = producer_keys
     app.state.transport = transport

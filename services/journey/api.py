@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from schemas.envelope import Event
 from schemas.values import EntryPoint
 from services.common.auth import AdminSession, ConsultantSession
 from services.journey import store
@@ -45,12 +47,20 @@ class ProspectView(BaseModel):
     seconds_in_stage: dict[int, float] = Field(description="cumulative, per stage, as of now")
 
 
+class Commands(Protocol):
+    """What the API asks of the journey service (implemented by handlers.Journey)."""
+
+    async def move(self, move: MoveStage) -> Prospect: ...
+
+    async def import_prospects(self, rows: Sequence[Event]) -> list[str]: ...
+
+
 class MoveRequest(BaseModel):
     stage: int = Field(ge=1, le=6)
     reason: str = Field(min_length=1, max_length=1000)
 
 
-def router(engine: AsyncEngine, journey: Any, rules: Rules) -> APIRouter:
+def router(engine: AsyncEngine, journey: Commands, rules: Rules) -> APIRouter:
     api = APIRouter(tags=["journey"])
 
     async def view(prospect_id: str) -> ProspectView:
@@ -116,7 +126,7 @@ def router(engine: AsyncEngine, journey: Any, rules: Rules) -> APIRouter:
     return api
 
 
-async def run_import(journey: Any, text: str) -> JSONResponse:
+async def run_import(journey: Commands, text: str) -> JSONResponse:
     import_id = str(uuid.uuid4())
     parsed = parse_csv(text, import_id=import_id, now=datetime.now(UTC))
     report: dict[str, Any] = {
