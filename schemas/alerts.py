@@ -24,7 +24,9 @@ class AlertRaisedV1(Event):
     current_stage: Stage
     target_stage: Stage
     gap: int = Field(ge=2)
-    recent_clicks: tuple[RecentClick, ...] = ()
+    recent_clicks: tuple[RecentClick, ...] = Field(
+        default=(), description="the prospect's latest clicks (at most 5), newest first"
+    )
     recommended_action: str
     expires_at: AwareDatetime
 
@@ -35,6 +37,12 @@ class AlertRepeatedV1(Event):
     type: Literal["alert.repeated.v1"] = "alert.repeated.v1"
     alert_id: uuid.UUID
     count: int = Field(ge=2)
+    target_stage: Stage | None = Field(
+        default=None, description="the repeated skip's target; at most the alert's own"
+    )
+    recent_clicks: tuple[RecentClick, ...] = Field(
+        default=(), description="the prospect's latest clicks, newest first"
+    )
 
 
 class AlertEscalatedV1(Event):
@@ -46,6 +54,10 @@ class AlertEscalatedV1(Event):
     target_stage: Stage
     gap: int = Field(ge=2)
     reason: Literal["higher_target", "unanswered"]
+    recommended_action: str | None = Field(default=None, description="for the new priority")
+    recent_clicks: tuple[RecentClick, ...] = Field(
+        default=(), description="the prospect's latest clicks, newest first (higher_target)"
+    )
 
 
 class AlertAcknowledgedV1(Event):

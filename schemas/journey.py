@@ -41,6 +41,9 @@ class PointsAwardedV1(Event):
     points: int = Field(ge=1)
     total_points: int = Field(ge=0)
     decayed: int = Field(default=0, ge=0, description="points lost to decay since the last award")
+    thousandths: int = Field(
+        default=0, ge=0, le=999, description="fraction of a point carried after decay, in 1/1000"
+    )
 
 
 class StageChangedV1(Event):
@@ -101,4 +104,7 @@ class ProspectsMergedV1(Event):
     decayed: int = Field(default=0, ge=0, description="the survivor's points lost to decay")
     merged_decayed: int = Field(
         default=0, ge=0, description="the merged prospect's points lost to decay"
+    )
+    thousandths: int = Field(
+        default=0, ge=0, le=999, description="fraction of a point carried after decay, in 1/1000"
     )

@@ -20,7 +20,7 @@ from schemas.journey import (
 )
 from schemas.values import EntryPoint
 from schemas.web import CtaClickedV1, InquirySubmittedV1, ProspectImportedV1, VisitorIdentifiedV1
-from services.journey.rules import DEFAULT_RULES, STAGES, Rules, decayed
+from services.journey.rules import DEFAULT_RULES, STAGES, Rules, decayed, decayed_exactly
 from services.journey.state import MoveStage, Period, Prospect, evolve, fold, merged_away
 
 __all__ = [
@@ -123,7 +123,13 @@ def _click(prospect: Prospect | None, click: CtaClickedV1, rules: Rules) -> list
     gap = click.cta.stage - prospect.stage
     multiplier = max(1, gap)
     awarded = rules.base_points(click.cta) * multiplier
-    held = decayed(prospect.points, prospect.points_as_of, click.occurred_at, rules.half_life_days)
+    held, thousandths = decayed_exactly(
+        prospect.points,
+        prospect.thousandths,
+        prospect.points_as_of,
+        click.occurred_at,
+        rules.half_life_days,
+    )
     total = held + awarded
     base = rules.base_points(click.cta)
     cta = click.cta if base == click.cta.points else click.cta.model_copy(update={"points": base})
@@ -138,6 +144,7 @@ def _click(prospect: Prospect | None, click: CtaClickedV1, rules: Rules) -> list
             points=awarded,
             total_points=total,
             decayed=prospect.points - held,
+            thousandths=thousandths,
         )
     )
     if gap >= 2:
@@ -225,8 +232,16 @@ def _merge(prospect: Prospect | None, other: Prospect, event: Event, rules: Rule
     else:
         survivor, merged_id, merged = other, prospect.id, prospect
     at = max(event.occurred_at, survivor.points_as_of)
-    held = decayed(survivor.points, survivor.points_as_of, at, rules.half_life_days)
-    brought = decayed(merged.points, merged.points_as_of, at, rules.half_life_days) if merged else 0
+    held, kept = decayed_exactly(
+        survivor.points, survivor.thousandths, survivor.points_as_of, at, rules.half_life_days
+    )
+    brought, carried = (
+        decayed_exactly(
+            merged.points, merged.thousandths, merged.points_as_of, at, rules.half_life_days
+        )
+        if merged
+        else (0, 0)
+    )
     total = held + brought
     stage = max(survivor.stage, merged.stage if merged else 1, rules.stage_for(total))
     head = _head(survivor.id, event.event_id, event.occurred_at, event)
@@ -242,6 +257,9 @@ def _merge(prospect: Prospect | None, other: Prospect, event: Event, rules: Rule
             merged_entry_points=merged.entry_point_history if merged else (),
             decayed=survivor.points - held,
             merged_decayed=merged.points - brought if merged else 0,
+            # Two fractions may add up past one point; that last point is dropped, not carried,
+            # so the whole points still add up on the timeline.
+            thousandths=min(999, kept + carried),
         )
     ]
     if stage != survivor.stage:

@@ -46,8 +46,17 @@ DEFAULT_RULES = Rules()
 
 
 def decayed(points: int, since: datetime, at: datetime, half_life_days: float | None) -> int:
-    """Points left at `at` from `points` held since `since`; by event time, so replays agree."""
-    if half_life_days is None or at <= since or points == 0:
-        return points
+    """Whole points left at `at` from `points` held since `since`; by event time."""
+    return decayed_exactly(points, 0, since, at, half_life_days)[0]
+
+
+def decayed_exactly(
+    points: int, thousandths: int, since: datetime, at: datetime, half_life_days: float | None
+) -> tuple[int, int]:
+    """Points and thousandths of a point left at `at`. The thousandths are carried from event
+    to event, so rounding down at every click does not make frequent clickers decay faster."""
+    if half_life_days is None or at <= since or (points == 0 and thousandths == 0):
+        return points, thousandths
     halves = (at - since).total_seconds() / (half_life_days * 86_400)
-    return math.floor(points * 0.5**halves)
+    left = math.floor((points * 1000 + thousandths) * 0.5**halves)
+    return divmod(left, 1000)

@@ -44,6 +44,7 @@ class Prospect:
     clicks: int = 0
     periods: tuple[Period, ...] = ()
     merged_into: str | None = None
+    thousandths: int = 0
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ def evolve(prospect: Prospect | None, event: Event) -> Prospect | None:
             prospect,
             last_activity_at=max(prospect.last_activity_at, event.occurred_at),
             points=event.total_points,
+            thousandths=event.thousandths,
             points_as_of=max(prospect.points_as_of, event.occurred_at),
             clicks=prospect.clicks + 1,
         )
@@ -93,6 +95,7 @@ def evolve(prospect: Prospect | None, event: Event) -> Prospect | None:
         return _with(
             prospect,
             points=prospect.points + event.points_delta,
+            thousandths=0,
             points_as_of=max(prospect.points_as_of, event.occurred_at),
         )
     if isinstance(event, ProspectEmailLinkedV1):
@@ -112,6 +115,7 @@ def evolve(prospect: Prospect | None, event: Event) -> Prospect | None:
         return _with(
             prospect,
             points=event.total_points,
+            thousandths=event.thousandths,
             points_as_of=max(prospect.points_as_of, event.occurred_at),
             clicks=prospect.clicks + event.merged_clicks,
             email=event.email,

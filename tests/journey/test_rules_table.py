@@ -340,3 +340,11 @@ def test_each_stage_entered_is_a_period_closed_when_the_next_stage_is_entered(
     assert list(prospect.periods) == [
         Period(stage, at(start), None if end is None else at(end)) for stage, start, end in periods
     ]
+
+
+def test_frequent_clicks_decay_no_faster_than_the_half_life_says() -> None:
+    steps: list[Step] = [click(1, 1, minute, cta=f"c{minute}") for minute in range(50)]
+    prospect, _ = given(steps, Rules(half_life_days=30))
+    exact = sum(0.5 ** ((49 - minute) / (30 * 24 * 60)) for minute in range(50))
+    assert prospect.points == int(exact) == 49
+    assert abs(prospect.points + prospect.thousandths / 1000 - exact) < 0.001 * 50
