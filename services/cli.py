@@ -26,6 +26,7 @@ DataDir = Annotated[Path, typer.Option("--data-dir", help="where the embedded mo
 class Service(StrEnum):
     ingest = "ingest"
     journey = "journey"
+    alerts = "alerts"
 
 
 class InfraAction(StrEnum):
@@ -67,7 +68,10 @@ def run(
     tune_gc()
     if not common.producer_keys():
         typer.echo(f"producer key (for POST /v1/events): {data_dir / embedded.INGEST_KEY_FILE}")
-    typer.echo(f"consultant token: crm-journey token you@example.com --data-dir {data_dir}")
+    typer.echo(
+        "consultants: crm-journey users add you@example.com --role admin "
+        f"--data-dir {data_dir}, then POST /v1/auth/login"
+    )
     uvicorn.run(application, host=host, port=port, log_level=common.log_level.lower())
 
 
@@ -90,11 +94,15 @@ def serve(
             typer.echo("CRM_INGEST_API_KEYS must name at least one producer key", err=True)
             raise typer.Exit(2)
         application = create_ingest(common)
-    else:
+    elif service is Service.journey:
         from services.journey.main import create_app as create_journey
 
         with _refusing_bad_rules():
             application = create_journey(common=common)
+    else:
+        from services.alerts.main import create_app as create_alerts
+
+        application = create_alerts(common=common)
     tune_gc()
     uvicorn.run(application, host=host, port=port, log_level=common.log_level.lower())
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.alerts.main import build as build_alerts
+from services.alerts.settings import AlertsSettings
 from services.common.app import assemble
 from services.common.auth import new_secret
 from services.common.db import create_engine, sqlite_url
@@ -19,6 +21,7 @@ from services.journey.settings import JourneySettings
 
 SESSION_SECRET_FILE = "session-secret"
 INGEST_KEY_FILE = "ingest-api-key"
+ALERTS_DB = "alerts.db"  # also where `crm-journey users add` keeps consultant accounts
 
 
 def kept_secret(data_dir: Path, name: str) -> str:
@@ -45,13 +48,16 @@ def create_app(data_dir: Path, common: CommonSettings | None = None) -> FastAPI:
     data_dir.mkdir(parents=True, exist_ok=True)
     transport = EmbeddedLog(data_dir / "events.db")
     journey_engine = create_engine(sqlite_url(data_dir / "journey.db"))
+    alerts_engine = create_engine(sqlite_url(data_dir / ALERTS_DB))
+    secret = session_secret(common, data_dir)
     return assemble(
         "Hero Journey CRM",
         [
             build_ingest(transport, common),
             build_journey(journey_engine, transport, JourneySettings()),
+            build_alerts(alerts_engine, transport, AlertsSettings(), common, session_secret=secret),
         ],
         transport,
-        session_secret=session_secret(common, data_dir),
+        session_secret=secret,
         producer_keys=producer_keys(common, data_dir),
     )

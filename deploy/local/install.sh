@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# install.sh [kafka|postgres|stripe-mock|all]: installs whatever is missing, quietly; tool output goes to .run/install.log.
+# install.sh [kafka|postgres|stripe-mock|promtool|all]: installs whatever is missing, quietly; tool output goes to .run/install.log.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=deploy/local/lib.sh
@@ -43,10 +43,24 @@ install_stripe_mock() {
   echo "stripe-mock $STRIPE_MOCK_VERSION: $ROOT/.bin/stripe-mock"
 }
 
+# promtool checks the Prometheus config, rules and rule unit tests, and the dashboard's PromQL
+# (tests/integration/test_operations.py). Debian's `prometheus` package ships it; without
+# Recommends it does not pull in node-exporter, and no daemon is started.
+install_promtool() {
+  if [ ! -x /usr/bin/promtool ]; then
+    [ "$(id -u)" = 0 ] || die "promtool is not installed; run as root: apt-get install --no-install-recommends prometheus"
+    export DEBIAN_FRONTEND=noninteractive
+    quiet apt-get update -qq
+    quiet apt-get install -y -qq --no-install-recommends prometheus
+  fi
+  echo "promtool: $(/usr/bin/promtool --version 2>&1 | head -n 1)"
+}
+
 case ${1:-all} in
   kafka) install_kafka ;;
   postgres) install_postgres ;;
   stripe-mock) install_stripe_mock ;;
-  all) install_kafka; install_postgres; install_stripe_mock ;;
-  *) die "usage: $0 [kafka|postgres|stripe-mock|all]" ;;
+  promtool) install_promtool ;;
+  all) install_kafka; install_postgres; install_stripe_mock; install_promtool ;;
+  *) die "usage: $0 [kafka|postgres|stripe-mock|promtool|all]" ;;
 esac

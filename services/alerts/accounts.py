@@ -156,9 +156,9 @@ async def create_account(database_url: str, email: str, password: str, role: str
 
 
 class LoginThrottle:
-    """Failed logins per email within a window, in this process's memory: enough to stop an
-    online guessing run against one account; counts reset on restart and are not shared
-    between instances."""
+    """Login attempts per email that have not succeeded, within a window, in this process's
+    memory: enough to stop an online guessing run against one account. Counts reset on restart,
+    are not shared between instances, and are bounded (the least recent emails go first)."""
 
     def __init__(
         self,
@@ -186,7 +186,7 @@ class LoginThrottle:
             return None
         return max(1, math.ceil(failures[0] + self.window_s - now))
 
-    def failed(self, email: str) -> None:
+    def attempted(self, email: str) -> None:
         failures = self._failures.pop(email, None) or deque()
         failures.append(self.clock())
         self._failures[email] = failures  # re-inserted last: the dict is ordered by recency
@@ -235,9 +235,10 @@ def accounts_router(
                 detail="too many failed logins for this email; try again later",
                 headers={"Retry-After": str(wait)},
             )
+        # Counted before checking, so guesses sent in parallel cannot all slip under the limit.
+        guard.attempted(email)
         who = await authenticate(engine, email, body.password)
         if who is None:
-            guard.failed(email)
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=BAD_CREDENTIALS)
         guard.succeeded(email)
         token = issue_token(secret, who.email, who.role, ttl_s)

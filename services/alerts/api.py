@@ -24,6 +24,8 @@ ONE = "/v1/alerts/{alert_id:uuid}"
 
 
 class Commands(Protocol):
+    """What the API asks of the alerts service (implemented by handlers.Alerts)."""
+
     async def acknowledge(self, alert_id: uuid.UUID, by: str, at: datetime) -> Alert: ...
 
     async def action(

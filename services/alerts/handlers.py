@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -124,9 +125,13 @@ class Alerts:
         wakers: Sequence[Callable[[], None]] = (),
     ):
         self.engine, self.escalate_after, self.wakers = engine, escalate_after, list(wakers)
+        # The consumer, the sweeper and people's commands all read, decide and write. On
+        # PostgreSQL the journal lock makes that exclusive across processes; SQLite has no such
+        # lock (and reads outside a write transaction), so this process takes turns itself.
+        self._writing = asyncio.Lock()
 
     async def record_journey_events(self, events: Sequence[Event]) -> None:
-        async with self.engine.begin() as conn:
+        async with self._writing, self.engine.begin() as conn:
             await lock_journal(conn, store.journal)
             fresh = await unprocessed(conn, store.processed, events)
             if not fresh:
@@ -150,7 +155,7 @@ class Alerts:
 
     async def sweep(self, now: datetime) -> list[Event]:
         """Expire and escalate what is due at `now`; returns the events recorded."""
-        async with self.engine.begin() as conn:
+        async with self._writing, self.engine.begin() as conn:
             await lock_journal(conn, store.journal)
             decided: list[Event] = []
             changed: list[Alert] = []
@@ -168,7 +173,7 @@ class Alerts:
     async def _transition(
         self, alert_id: uuid.UUID, decision: Callable[[Alert], list[Event]]
     ) -> Alert:
-        async with self.engine.begin() as conn:
+        async with self._writing, self.engine.begin() as conn:
             await lock_journal(conn, store.journal)
             current = await store.alert(conn, alert_id)
             if current is None:

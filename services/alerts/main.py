@@ -11,10 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas import topics
 from services.alerts import store
+from services.alerts.accounts import accounts_router
 from services.alerts.api import router
 from services.alerts.handlers import Alerts
+from services.alerts.live import Notifier, live_router
 from services.alerts.settings import AlertsSettings
 from services.alerts.sweeper import Sweeper
+from services.alerts.webhooks import webhook_notifier
 from services.common.app import ServiceParts, assemble
 from services.common.db import create_engine, migrate
 from services.common.kafka import KafkaTransport
@@ -29,15 +32,20 @@ def build(
     engine: AsyncEngine,
     transport: Transport,
     settings: AlertsSettings,
+    common: CommonSettings,
     *,
+    session_secret: str,
     wakers: Sequence[Callable[[], None]] = (),
 ) -> ServiceParts:
-    """`wakers` are told after every commit that recorded alert events (live feed, webhooks)."""
+    """The alerts service with consultant accounts, the live feed and outbound webhooks.
+    `wakers` are told after every commit that recorded alert events."""
     relay = Relay(engine, store.journal, store.relay_position, transport)
+    notifier = Notifier()
+    hooks = webhook_notifier(engine)
     alerts = Alerts(
         engine,
         escalate_after=timedelta(minutes=settings.escalate_after_minutes),
-        wakers=[relay.wake, *wakers],
+        wakers=[relay.wake, notifier.notify, *([hooks.wake] if hooks else []), *wakers],
     )
     sweeper = Sweeper(alerts, settings.sweep_interval_seconds)
 
@@ -47,8 +55,12 @@ def build(
     async def started() -> None:
         await relay.start()
         await sweeper.start()
+        if hooks is not None:
+            await hooks.start()
 
     async def shutdown() -> None:
+        if hooks is not None:
+            await hooks.stop()
         await sweeper.stop()
         await relay.stop()
         await engine.dispose()
@@ -60,7 +72,11 @@ def build(
 
     return ServiceParts(
         "alerts",
-        routers=[router(engine, alerts)],
+        routers=[
+            router(engine, alerts),
+            live_router(engine, notifier=notifier),
+            accounts_router(engine, session_secret, common.session_ttl_hours * 3600),
+        ],
         subscriptions=[
             Subscription(
                 GROUP,
@@ -82,6 +98,7 @@ def create_app(
     settings = settings or AlertsSettings()
     common = common or CommonSettings()
     engine = create_engine(settings.database_url or common.database_url)
+    secret = common.session_secret.get_secret_value()
     transport = KafkaTransport(
         common.kafka_bootstrap_servers,
         client_id="crm-alerts",
@@ -91,7 +108,7 @@ def create_app(
     )
     return assemble(
         "Hero Journey CRM alerts",
-        [build(engine, transport, settings)],
+        [build(engine, transport, settings, common, session_secret=secret)],
         transport,
-        session_secret=common.session_secret.get_secret_value(),
+        session_secret=secret,
     )

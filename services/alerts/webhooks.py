@@ -228,11 +228,16 @@ class WebhookNotifier:
             return
         # One sender across instances, or each would deliver every alert.
         async with self.engine.connect() as conn:
-            while not (  # noqa: ASYNC110 - polling a database lock, no event to wait on
-                await conn.execute(text(_LEADER_LOCK), {"name": "alerts_journal:webhook"})
-            ).scalar():
-                await asyncio.sleep(2.0)
-            yield
+            try:
+                while not (  # noqa: ASYNC110 - polling a database lock, no event to wait on
+                    await conn.execute(text(_LEADER_LOCK), {"name": "alerts_journal:webhook"})
+                ).scalar():
+                    await asyncio.sleep(2.0)
+                yield
+            finally:
+                # A session lock outlives the checkout: closing the connection, rather than
+                # returning it to the pool, lets a restarted sender on this engine lead.
+                await conn.invalidate()
 
     async def _saved(self, conn: AsyncConnection) -> int | None:
         query = select(self.position.c.seq).where(self.position.c.name == POSITION)

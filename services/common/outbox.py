@@ -178,13 +178,17 @@ class Relay:
         if self.engine.dialect.name != "postgresql":
             yield
             return
-        # One relay per journal across instances: whoever holds a session advisory lock.
+        # One relay per journal across instances: whoever holds a session advisory lock. The
+        # connection is closed, not pooled, afterwards: the lock lives as long as the session.
         async with self.engine.connect() as conn:
-            while not (  # noqa: ASYNC110 - polling a database lock, no event to wait on
-                await conn.execute(text(_LEADER_LOCK), {"name": f"{self.journal.name}:relay"})
-            ).scalar():
-                await asyncio.sleep(2.0)
-            yield
+            try:
+                while not (  # noqa: ASYNC110 - polling a database lock, no event to wait on
+                    await conn.execute(text(_LEADER_LOCK), {"name": f"{self.journal.name}:relay"})
+                ).scalar():
+                    await asyncio.sleep(2.0)
+                yield
+            finally:
+                await conn.invalidate()
 
     async def _last(self, conn: AsyncConnection) -> int:
         row = (

@@ -65,7 +65,7 @@ def test_embedded_one_process_sqlite_no_kafka(tmp_path: Path) -> None:
     visitor = f"v-{uuid.uuid4().hex[:8]}"
     with crm(["run", "--data-dir", str(tmp_path)], tmp_path / "run.log", env) as base:
         assert_stage_1_with_entry_point(post_and_read(base, base, visitor))
-    assert sorted(p.name for p in tmp_path.glob("*.db")) == ["events.db", "journey.db"]
+    assert sorted(p.name for p in tmp_path.glob("*.db")) == ["alerts.db", "events.db", "journey.db"]
 
     with crm(["run", "--data-dir", str(tmp_path)], tmp_path / "rerun.log", env) as base:
         again = httpx.get(
@@ -75,7 +75,7 @@ def test_embedded_one_process_sqlite_no_kafka(tmp_path: Path) -> None:
         assert again.json()["clicks"] == 1, "a restart must not process the click again"
 
 
-def test_distributed_ingest_and_journey_as_separate_processes_on_kafka_and_postgres(
+def test_distributed_ingest_journey_and_alerts_as_separate_processes_on_kafka_and_postgres(
     tmp_path: Path, kafka_bootstrap: str, postgres_url: str, unique: str
 ) -> None:
     env = {
@@ -89,9 +89,23 @@ def test_distributed_ingest_and_journey_as_separate_processes_on_kafka_and_postg
     with (
         crm(["serve", "ingest"], tmp_path / "ingest.log", env) as ingest,
         crm(["serve", "journey"], tmp_path / "journey.log", env) as journey,
+        crm(["serve", "alerts"], tmp_path / "alerts.log", env) as alerts,
     ):
-        assert ingest != journey
+        assert len({ingest, journey, alerts}) == 3
         assert_stage_1_with_entry_point(post_and_read(ingest, journey, visitor))
+
+        skip = {**click(visitor), "cta": {"id": "buy", "label": "Buy", "stage": 6, "points": 5}}
+        auth = {"Authorization": f"Bearer {KEY}"}
+        assert httpx.post(f"{ingest}/v1/events", json=skip, headers=auth).status_code == 202
+        consultant = {"Authorization": f"Bearer {TOKEN}"}
+        raised = poll(
+            lambda: httpx.get(f"{alerts}/v1/alerts?prospect_id={visitor}", headers=consultant),
+            lambda r: r.status_code == 200 and len(r.json()["alerts"]) == 1,
+            timeout=60,
+        ).json()["alerts"]
+        assert [(a["priority"], a["current_stage"], a["target_stage"]) for a in raised] == [
+            ("URGENT", 1, 6)
+        ]
         assert httpx.get(f"{ingest}/v1/prospects/{visitor}").status_code == 404
         metrics = httpx.get(f"{journey}/metrics").text
         assert 'crm_events_handled_total{group="journey"}' in metrics

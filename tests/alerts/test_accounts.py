@@ -1,0 +1,322 @@
+"""Consultant accounts and login, on SQLite (embedded) and PostgreSQL (production)."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.alerts import accounts
+from services.alerts.accounts import (
+    BAD_CREDENTIALS,
+    LoginThrottle,
+    accounts_metadata,
+    accounts_router,
+    add_consultant,
+    authenticate,
+    consultants,
+)
+from services.common.auth import SESSION_COOKIE, issue_token, verify_token
+from services.common.db import create_engine, migrate
+from tests.alerts.serving import SECRET, database_url
+from tests.processes import CLI, ROOT
+
+PASSWORD = "correct horse battery"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, unique: str
+) -> AsyncIterator[AsyncEngine]:
+    server = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    engine = create_engine(await database_url(request.param, tmp_path, server, f"access_{unique}"))
+    async with engine.begin() as conn:
+        await conn.run_sync(accounts_metadata.create_all)
+    yield engine
+    await engine.dispose()
+
+
+def api(engine: AsyncEngine, clock: Clock | None = None) -> FastAPI:
+    app = FastAPI()
+    app.state.session_secret = SECRET
+    app.include_router(
+        accounts_router(engine, SECRET, 3600, throttle=LoginThrottle(clock=clock or Clock()))
+    )
+    return app
+
+
+def client(app: FastAPI, base: str = "http://testserver") -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base)
+
+
+async def test_passwords_are_stored_as_salted_scrypt_hashes(engine: AsyncEngine) -> None:
+    await add_consultant(engine, "a@example.com", PASSWORD, "consultant")
+    await add_consultant(engine, "b@example.com", PASSWORD, "consultant")
+    async with engine.connect() as conn:
+        hashes = (await conn.execute(select(consultants.c.password_hash))).scalars().all()
+    assert len(hashes) == 2 and hashes[0] != hashes[1]
+    assert all(h.startswith("scrypt$16384$8$1$") and PASSWORD not in h for h in hashes)
+
+
+async def test_the_right_password_authenticates_whatever_the_emails_case(
+    engine: AsyncEngine,
+) -> None:
+    await add_consultant(engine, "Ann@Example.com", PASSWORD, "admin")
+    assert await authenticate(engine, " ANN@example.COM", PASSWORD) == accounts.Consultant(
+        "ann@example.com", "admin"
+    )
+    assert await authenticate(engine, "ann@example.com", PASSWORD + "!") is None
+    assert await authenticate(engine, "bob@example.com", PASSWORD) is None
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "role", "message"),
+    [
+        ("taken@example.com", PASSWORD, "consultant", "taken@example.com already has an account"),
+        ("TAKEN@example.com", PASSWORD, "admin", "taken@example.com already has an account"),
+        ("new@example.com", "short pass!", "consultant", "at least 12 characters"),
+        ("not-an-email", PASSWORD, "consultant", "is not an email address"),
+        ("new@example.com", PASSWORD, "owner", "unknown role 'owner'"),
+    ],
+)
+async def test_adding_refuses_a_taken_email_a_short_password_a_bad_email_or_role(
+    engine: AsyncEngine, email: str, password: str, role: str, message: str
+) -> None:
+    await add_consultant(engine, "taken@example.com", PASSWORD, "consultant")
+    with pytest.raises(ValueError, match=message):
+        await add_consultant(engine, email, password, role)
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(consultants.c.email))).scalars().all() == [
+            "taken@example.com"
+        ]
+
+
+async def test_an_unknown_email_costs_one_password_hash_like_a_known_one(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await add_consultant(engine, "ann@example.com", PASSWORD, "consultant")
+    real, calls = accounts._scrypt, []
+
+    def counted(*args: object) -> bytes:
+        calls.append(args)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(accounts, "_scrypt", counted)
+    accounts._decoy_hash()
+    calls.clear()
+    await authenticate(engine, "ann@example.com", "wrong password!")
+    await authenticate(engine, "nobody@example.com", "wrong password!")
+    assert len(calls) == 2
+
+
+async def test_a_disabled_account_cannot_log_in(engine: AsyncEngine) -> None:
+    await add_consultant(engine, "ann@example.com", PASSWORD, "consultant")
+    async with engine.begin() as conn:
+        await conn.execute(update(consultants).values(disabled=True))
+    assert await authenticate(engine, "ann@example.com", PASSWORD) is None
+
+
+async def test_logging_in_gives_a_token_and_an_httponly_lax_session_cookie(
+    engine: AsyncEngine,
+) -> None:
+    await add_consultant(engine, "ann@example.com", PASSWORD, "admin")
+    async with client(api(engine)) as http:
+        answer = await http.post(
+            "/v1/auth/login", json={"email": "Ann@example.com", "password": PASSWORD}
+        )
+        assert answer.status_code == 200
+        body = answer.json()
+        assert (body["email"], body["role"], body["expires_in"]) == (
+            "ann@example.com",
+            "admin",
+            3600,
+        )
+        assert verify_token(SECRET, body["token"]) == accounts.Consultant(
+            "ann@example.com", "admin"
+        )
+        cookie = answer.headers["set-cookie"]
+        assert cookie.startswith(f"{SESSION_COOKIE}={body['token']};")
+        for attribute in ("HttpOnly", "Max-Age=3600", "Path=/", "SameSite=lax"):
+            assert attribute in cookie
+        assert "Secure" not in cookie
+
+        by_cookie = await http.get("/v1/auth/me")
+        http.cookies.clear()
+        by_bearer = await http.get(
+            "/v1/auth/me", headers={"Authorization": f"Bearer {body['token']}"}
+        )
+        anonymous = await http.get("/v1/auth/me")
+    assert by_cookie.json() == by_bearer.json() == {"email": "ann@example.com", "role": "admin"}
+    assert anonymous.status_code == 401
+
+
+async def test_the_session_cookie_is_secure_when_the_login_came_over_https(
+    engine: AsyncEngine,
+) -> None:
+    await add_consultant(engine, "ann@example.com", PASSWORD, "consultant")
+    async with client(api(engine), "https://crm.example.com") as http:
+        answer = await http.post(
+            "/v1/auth/login", json={"email": "ann@example.com", "password": PASSWORD}
+        )
+    assert answer.status_code == 200
+    assert "Secure" in answer.headers["set-cookie"]
+
+
+async def test_wrong_password_and_unknown_email_get_the_same_generic_401(
+    engine: AsyncEngine,
+) -> None:
+    await add_consultant(engine, "ann@example.com", PASSWORD, "consultant")
+    async with client(api(engine)) as http:
+        wrong = await http.post(
+            "/v1/auth/login", json={"email": "ann@example.com", "password": "x" * 12}
+        )
+        unknown = await http.post(
+            "/v1/auth/login", json={"email": "bob@example.com", "password": PASSWORD}
+        )
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json() == {"detail": BAD_CREDENTIALS}
+    assert "set-cookie" not in wrong.headers
+
+
+async def test_five_failed_logins_lock_that_email_out_for_fifteen_minutes(
+    engine: AsyncEngine,
+) -> None:
+    await add_consultant(engine, "ann@example.com", PASSWORD, "consultant")
+    await add_consultant(engine, "bob@example.com", PASSWORD, "consultant")
+    clock = Clock()
+    async with client(api(engine, clock)) as http:
+
+        async def login(email: str, password: str) -> httpx.Response:
+            return await http.post("/v1/auth/login", json={"email": email, "password": password})
+
+        for minute in range(5):
+            clock.now = 1000.0 + minute * 60
+            assert (
+                await login("ann@example.com", "guess number " + str(minute))
+            ).status_code == 401
+        locked = await login("ANN@example.com", PASSWORD)
+        other = await login("bob@example.com", PASSWORD)
+        clock.now = 1000.0 + 15 * 60 - 1
+        still_locked = await login("ann@example.com", PASSWORD)
+        clock.now = 1000.0 + 15 * 60
+        after_first_expired = await login("ann@example.com", PASSWORD)
+    assert locked.status_code == 429 and locked.headers["retry-after"] == "660"
+    assert "set-cookie" not in locked.headers
+    assert other.status_code == 200
+    assert still_locked.status_code == 429 and still_locked.headers["retry-after"] == "1"
+    assert after_first_expired.status_code == 200
+
+
+async def test_guesses_sent_in_parallel_cannot_slip_past_the_limit(engine: AsyncEngine) -> None:
+    await add_consultant(engine, "ann@example.com", PASSWORD, "consultant")
+    async with client(api(engine)) as http:
+        answers = await asyncio.gather(
+            *(
+                http.post(
+                    "/v1/auth/login", json={"email": "ann@example.com", "password": f"{n}" * 12}
+                )
+                for n in range(8)
+            )
+        )
+    assert sorted(a.status_code for a in answers) == [401] * 5 + [429] * 3
+
+
+async def test_logging_out_clears_the_session_cookie(engine: AsyncEngine) -> None:
+    async with client(api(engine)) as http:
+        answer = await http.post("/v1/auth/logout")
+    assert answer.status_code == 204
+    cookie = answer.headers["set-cookie"]
+    assert cookie.startswith(f'{SESSION_COOKIE}="";') and "Max-Age=0" in cookie
+
+
+async def test_only_an_admin_can_create_consultant_accounts(engine: AsyncEngine) -> None:
+    admin = {"Authorization": f"Bearer {issue_token(SECRET, 'boss@example.com', 'admin', 60)}"}
+    plain = {"Authorization": f"Bearer {issue_token(SECRET, 'ann@example.com', 'consultant', 60)}"}
+    new = {"email": "Carl@example.com", "password": PASSWORD}
+    async with client(api(engine)) as http:
+        by_consultant = await http.post("/v1/auth/consultants", json=new, headers=plain)
+        anonymous = await http.post("/v1/auth/consultants", json=new)
+        created = await http.post("/v1/auth/consultants", json=new, headers=admin)
+        again = await http.post("/v1/auth/consultants", json=new, headers=admin)
+        weak = await http.post(
+            "/v1/auth/consultants",
+            json={"email": "d@example.com", "password": "short"},
+            headers=admin,
+        )
+        login = await http.post(
+            "/v1/auth/login", json={"email": "carl@example.com", "password": PASSWORD}
+        )
+    assert (by_consultant.status_code, anonymous.status_code) == (403, 401)
+    assert created.status_code == 201
+    assert created.json() == {"email": "carl@example.com", "role": "consultant"}
+    assert again.status_code == 409 and "already has an account" in again.json()["detail"]
+    assert weak.status_code == 422 and "at least 12 characters" in weak.json()["detail"]
+    assert login.status_code == 200 and login.json()["role"] == "consultant"
+
+
+async def test_the_migration_creates_the_accounts_table_in_the_alerts_history(
+    request: pytest.FixtureRequest, tmp_path: Path, unique: str
+) -> None:
+    server = request.getfixturevalue("postgres_url")
+    for url in (
+        await database_url("sqlite", tmp_path, None, "migrated"),
+        await database_url("postgresql", tmp_path, server, f"access_m_{unique}"),
+    ):
+        engine = create_engine(url)
+        try:
+            await migrate(engine, "alerts", accounts.MIGRATIONS)
+            await migrate(engine, "alerts", accounts.MIGRATIONS)
+            await add_consultant(engine, "ann@example.com", PASSWORD, "consultant")
+            assert await authenticate(engine, "ann@example.com", PASSWORD) is not None
+            async with engine.connect() as conn:
+                versions = await conn.execute(
+                    text("SELECT version_num FROM alembic_version_alerts")
+                )
+                assert versions.scalar_one() >= "0002"
+        finally:
+            await engine.dispose()
+
+
+def users_add(data_dir: Path, *args: str, password: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, "users", "add", *args, "--data-dir", str(data_dir)],
+        cwd=ROOT,
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def test_the_first_admin_made_on_the_command_line_can_log_in(tmp_path: Path) -> None:
+    made = users_add(tmp_path, "a@example.com", "--role", "admin", password=PASSWORD)
+    assert (made.returncode, made.stdout.strip()) == (0, "added a@example.com as admin")
+    again = users_add(tmp_path, "A@example.com", password=PASSWORD)
+    weak = users_add(tmp_path, "b@example.com", password="too short")
+    assert again.returncode == 2 and "already has an account" in again.stderr
+    assert weak.returncode == 2 and "at least 12 characters" in weak.stderr
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'alerts.db'}")
+    try:
+        async with client(api(engine)) as http:
+            answer = await http.post(
+                "/v1/auth/login", json={"email": "a@example.com", "password": PASSWORD}
+            )
+    finally:
+        await engine.dispose()
+    assert answer.status_code == 200 and answer.json()["role"] == "admin"
