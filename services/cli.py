@@ -27,6 +27,7 @@ class Service(StrEnum):
     ingest = "ingest"
     journey = "journey"
     alerts = "alerts"
+    projections = "projections"
 
 
 class InfraAction(StrEnum):
@@ -99,10 +100,14 @@ def serve(
 
         with _refusing_bad_rules():
             application = create_journey(common=common)
-    else:
+    elif service is Service.alerts:
         from services.alerts.main import create_app as create_alerts
 
         application = create_alerts(common=common)
+    else:
+        from services.projections.main import create_app as create_projections
+
+        application = create_projections(common=common)
     tune_gc()
     uvicorn.run(application, host=host, port=port, log_level=common.log_level.lower())
 

@@ -18,6 +18,8 @@ from services.common.settings import CommonSettings
 from services.ingest.main import build as build_ingest
 from services.journey.main import build as build_journey
 from services.journey.settings import JourneySettings
+from services.projections.main import build as build_projections
+from services.projections.settings import ProjectionsSettings
 
 SESSION_SECRET_FILE = "session-secret"
 INGEST_KEY_FILE = "ingest-api-key"
@@ -49,6 +51,7 @@ def create_app(data_dir: Path, common: CommonSettings | None = None) -> FastAPI:
     transport = EmbeddedLog(data_dir / "events.db")
     journey_engine = create_engine(sqlite_url(data_dir / "journey.db"))
     alerts_engine = create_engine(sqlite_url(data_dir / ALERTS_DB))
+    projections_engine = create_engine(sqlite_url(data_dir / "projections.db"))
     secret = session_secret(common, data_dir)
     return assemble(
         "Hero Journey CRM",
@@ -56,6 +59,7 @@ def create_app(data_dir: Path, common: CommonSettings | None = None) -> FastAPI:
             build_ingest(transport, common),
             build_journey(journey_engine, transport, JourneySettings()),
             build_alerts(alerts_engine, transport, AlertsSettings(), common, session_secret=secret),
+            build_projections(projections_engine, transport, ProjectionsSettings()),
         ],
         transport,
         session_secret=secret,

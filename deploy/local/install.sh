@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# install.sh [kafka|postgres|stripe-mock|promtool|all]: installs whatever is missing, quietly; tool output goes to .run/install.log.
+# install.sh [kafka|postgres|stripe-mock|promtool|chromium|all]: installs whatever is missing, quietly; tool output goes to .run/install.log.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=deploy/local/lib.sh
@@ -56,11 +56,24 @@ install_promtool() {
   echo "promtool: $(/usr/bin/promtool --version 2>&1 | head -n 1)"
 }
 
+# Chromium drives the dashboards' end-to-end tests (tests/e2e, Playwright). Debian's package, never
+# `playwright install`: tests pass its path as executable_path (CHROMIUM_PATH, default below).
+install_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    [ "$(id -u)" = 0 ] || die "Chromium is not installed; run as root: apt-get install chromium"
+    export DEBIAN_FRONTEND=noninteractive
+    quiet apt-get update -qq
+    quiet apt-get install -y -qq chromium
+  fi
+  echo "chromium: $(/usr/bin/chromium --version 2>/dev/null | head -n 1)"
+}
+
 case ${1:-all} in
   kafka) install_kafka ;;
   postgres) install_postgres ;;
   stripe-mock) install_stripe_mock ;;
   promtool) install_promtool ;;
-  all) install_kafka; install_postgres; install_stripe_mock; install_promtool ;;
-  *) die "usage: $0 [kafka|postgres|stripe-mock|promtool|all]" ;;
+  chromium) install_chromium ;;
+  all) install_kafka; install_postgres; install_stripe_mock; install_promtool; install_chromium ;;
+  *) die "usage: $0 [kafka|postgres|stripe-mock|promtool|chromium|all]" ;;
 esac

@@ -65,7 +65,12 @@ def test_embedded_one_process_sqlite_no_kafka(tmp_path: Path) -> None:
     visitor = f"v-{uuid.uuid4().hex[:8]}"
     with crm(["run", "--data-dir", str(tmp_path)], tmp_path / "run.log", env) as base:
         assert_stage_1_with_entry_point(post_and_read(base, base, visitor))
-    assert sorted(p.name for p in tmp_path.glob("*.db")) == ["alerts.db", "events.db", "journey.db"]
+    assert sorted(p.name for p in tmp_path.glob("*.db")) == [
+        "alerts.db",
+        "events.db",
+        "journey.db",
+        "projections.db",
+    ]
 
     with crm(["run", "--data-dir", str(tmp_path)], tmp_path / "rerun.log", env) as base:
         again = httpx.get(

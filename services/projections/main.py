@@ -1,0 +1,72 @@
+"""Composition root of the projections service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from schemas import topics
+from services.common.app import ServiceParts, assemble
+from services.common.db import create_engine, migrate
+from services.common.kafka import KafkaTransport
+from services.common.settings import CommonSettings
+from services.common.transport import Subscription, Transport
+from services.projections import store
+from services.projections.api import router
+from services.projections.handlers import BoardProjection
+from services.projections.pages import pages_router
+from services.projections.settings import ProjectionsSettings
+
+GROUP = "projections"
+
+
+def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettings) -> ServiceParts:
+    """The board read model, its JSON API and the consultants' pages."""
+    board = BoardProjection(engine)
+    names = settings.names()
+
+    async def startup() -> None:
+        await migrate(engine, "projections", store.MIGRATIONS)
+
+    async def shutdown() -> None:
+        await engine.dispose()
+
+    async def ready() -> bool:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True
+
+    return ServiceParts(
+        "projections",
+        routers=[router(engine, names), pages_router(engine, names)],
+        subscriptions=[
+            Subscription(
+                GROUP, (topics.JOURNEY,), board.record_journey_events, max_batch=settings.batch_size
+            )
+        ],
+        startup=startup,
+        shutdown=shutdown,
+        ready=ready,
+    )
+
+
+def create_app(
+    settings: ProjectionsSettings | None = None, common: CommonSettings | None = None
+) -> FastAPI:
+    settings = settings or ProjectionsSettings()
+    common = common or CommonSettings()
+    engine = create_engine(settings.database_url or common.database_url)
+    transport = KafkaTransport(
+        common.kafka_bootstrap_servers,
+        client_id="crm-projections",
+        partitions=common.kafka_partitions,
+        replication_factor=common.kafka_replication_factor,
+        namespace=common.kafka_namespace,
+    )
+    return assemble(
+        "Hero Journey CRM projections",
+        [build(engine, transport, settings)],
+        transport,
+        session_secret=common.session_secret.get_secret_value(),
+    )

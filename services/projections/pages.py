@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.common.auth import SESSION_COOKIE, Consultant, verify_token
+from services.projections import store
+from services.projections.board_html import PATH, BoardView, board_page
+from services.projections.templates import content_security_policy, login_page
+
+COLUMN_CARDS = 30
+STAGE_CARDS = 120
+MAX_FILTER = 200
+FILTERS = ("q", "stage", "entry_point", "utm_campaign")
+
+
+def pages_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
+    pages = APIRouter(tags=["pages"])
+
+    @pages.get("/login", response_class=HTMLResponse)
+    async def login(request: Request, next: str = PATH) -> Response:
+        """The login form; it posts to `/v1/auth/login`, which sets the session cookie."""
+        target = safe_next(next)
+        if _session(request) is not None:
+            return RedirectResponse(target, status_code=303)
+        return _html(login_page(target))
+
+    @pages.get(PATH, response_class=HTMLResponse)
+    async def customer_journey(request: Request) -> Response:
+        """Every prospect across the six stages; filters are GET parameters."""
+        who = _session(request)
+        if who is None:
+            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
+        params = request.query_params
+        form = {k: params.get(k, "").strip() for k in FILTERS}
+        filters, errors = parse_filters(form)
+        after = None
+        if cursor := params.get("cursor"):
+            try:
+                after = store.decode_cursor(cursor)
+            except ValueError:
+                errors.append("That page link is not valid any more; showing the first page.")
+        async with engine.connect() as conn:
+            counts = await store.stage_counts(conn, filters)
+            if filters.stage is not None:
+                found = await store.page(conn, filters, after=after, limit=STAGE_CARDS + 1)
+                cards = {filters.stage: found[:STAGE_CARDS]}
+                more = len(found) > STAGE_CARDS
+                next_cursor = store.encode_cursor(found[STAGE_CARDS - 1]) if more else None
+            else:
+                cards = {
+                    s: await store.page(conn, replace(filters, stage=s), limit=COLUMN_CARDS)
+                    for s in range(1, 7)
+                    if counts[s]
+                }
+                next_cursor = None
+            entry_points = await store.entry_points(conn)
+            campaigns = await store.campaigns(conn)
+        shown = {
+            "q": filters.q or "",
+            "stage": str(filters.stage or ""),
+            "entry_point": filters.entry_point or "",
+            "utm_campaign": filters.utm_campaign or "",
+        }
+        view = BoardView(
+            who=who.email,
+            names=names,
+            now=datetime.now(UTC),
+            form=form,
+            stage=filters.stage,
+            counts=counts,
+            cards=cards,
+            entry_points=entry_points,
+            campaigns=campaigns,
+            errors=errors,
+            next_cursor=next_cursor,
+            shown=shown,
+        )
+        return _html(board_page(view), status_code=422 if errors else 200)
+
+    return pages
+
+
+def parse_filters(form: dict[str, str]) -> tuple[store.Filters, list[str]]:
+    """The filters a consultant typed; a bad one is reported and left out, never guessed."""
+    errors: list[str] = []
+    stage = None
+    if form["stage"]:
+        if form["stage"] in {str(s) for s in range(1, 7)}:
+            stage = int(form["stage"])
+        else:
+            errors.append("Stage must be a number from 1 to 6.")
+    texts: dict[str, str | None] = {}
+    for name, label in (("q", "Search"), ("entry_point", "Entry point"), ("utm_campaign", "UTM")):
+        value = form[name]
+        if len(value) > MAX_FILTER:
+            errors.append(f"{label} must be at most {MAX_FILTER} characters.")
+            value = ""
+        texts[name] = value or None
+    filters = store.Filters(stage, texts["entry_point"], texts["utm_campaign"], texts["q"])
+    return filters, errors
+
+
+def safe_next(target: str) -> str:
+    """Where to go after logging in: a path on this site, never another site."""
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 32 for c in target)
+    ):
+        return PATH
+    return target
+
+
+def _session(request: Request) -> Consultant | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    return verify_token(request.app.state.session_secret, token) if token else None
+
+
+def _html(body: str, status_code: int = 200) -> HTMLResponse:
+    return HTMLResponse(
+        body,
+        status_code=status_code,
+        headers={
+            "Content-Security-Policy": content_security_policy(),
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin",
+        },
+    )

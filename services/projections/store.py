@@ -1,0 +1,267 @@
+"""The projections service's own tables. A read model is versioned: its rows, the ids merged away
+and the ids of the events applied carry the version in their names, so a rebuild replays the log
+into fresh tables beside the ones being read."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    delete,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Select
+
+from services.common.db import among, processed_events_table
+from services.projections.projector import Board, BoardRow
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+BOARD_V1 = "projections_board_v1"
+CHUNK = 5000
+ROW_FIELDS = tuple(f.name for f in fields(BoardRow))
+_TIMES = ("created_at", "entered_stage_at", "last_activity_at", "entry_captured_at")
+
+
+@dataclass(frozen=True)
+class BoardTables:
+    rows: Table
+    merged: Table
+    processed: Table
+
+
+def board_tables(name: str, metadata: MetaData) -> BoardTables:
+    rows = Table(
+        name,
+        metadata,
+        Column("prospect_id", String(200), primary_key=True),
+        Column("stage", Integer, nullable=False),
+        Column("points", Integer, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("entered_stage_at", DateTime(timezone=True), nullable=False),
+        Column("last_activity_at", DateTime(timezone=True), nullable=False),
+        Column("email", String(320)),
+        Column("imported", Boolean, nullable=False),
+        Column("clicks", Integer, nullable=False),
+        Column("entry_kind", String(20)),
+        Column("entry_cta_id", String(200)),
+        Column("entry_cta_label", String(500)),
+        Column("entry_form_id", String(200)),
+        Column("entry_page", String(2000)),
+        Column("utm_source", String(200)),
+        Column("utm_medium", String(200)),
+        Column("utm_campaign", String(200)),
+        Column("entry_captured_at", DateTime(timezone=True)),
+        Index(f"ix_{name}_last_activity", "last_activity_at", "prospect_id"),
+        Index(f"ix_{name}_stage_last_activity", "stage", "last_activity_at", "prospect_id"),
+        Index(f"ix_{name}_entry_cta_id", "entry_cta_id"),
+        Index(f"ix_{name}_utm_campaign", "utm_campaign"),
+    )
+    merged = Table(
+        f"{name}_merged",
+        metadata,
+        Column("prospect_id", String(200), primary_key=True),
+        Column("merged_into", String(200), nullable=False),
+    )
+    return BoardTables(rows, merged, processed_events_table(metadata, name))
+
+
+metadata = MetaData()
+BOARD = board_tables(BOARD_V1, metadata)
+
+
+@dataclass(frozen=True)
+class Filters:
+    stage: int | None = None
+    entry_point: str | None = None
+    utm_campaign: str | None = None
+    q: str | None = None
+
+
+async def load(conn: AsyncConnection, tables: BoardTables, ids: Iterable[str]) -> Board:
+    """The part of the board these prospect ids touch."""
+    rows: dict[str, BoardRow] = {}
+    merged: dict[str, str] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        query = select(tables.rows).where(among(conn, tables.rows.c.prospect_id, chunk))
+        rows.update((r.prospect_id, _row(r)) for r in await conn.execute(query))
+        query = select(tables.merged).where(among(conn, tables.merged.c.prospect_id, chunk))
+        merged.update((r.prospect_id, r.merged_into) for r in await conn.execute(query))
+    return Board(rows, merged)
+
+
+async def save(conn: AsyncConnection, tables: BoardTables, before: Board, after: Board) -> None:
+    changed = [r for pid, r in after.rows.items() if before.rows.get(pid) != r]
+    gone = sorted(set(before.rows) - set(after.rows))
+    tombstones = [
+        {"prospect_id": pid, "merged_into": into}
+        for pid, into in after.merged.items()
+        if before.merged.get(pid) != into
+    ]
+    for chunk in _chunks(gone):
+        await conn.execute(delete(tables.rows).where(among(conn, tables.rows.c.prospect_id, chunk)))
+    await _upsert(conn, tables.rows, [_values(r) for r in changed])
+    await _upsert(conn, tables.merged, tombstones)
+
+
+async def all_rows(conn: AsyncConnection, tables: BoardTables = BOARD) -> dict[str, BoardRow]:
+    return {r.prospect_id: _row(r) for r in await conn.execute(select(tables.rows))}
+
+
+async def page(
+    conn: AsyncConnection,
+    filters: Filters,
+    *,
+    after: tuple[datetime, str] | None = None,
+    limit: int = 50,
+    tables: BoardTables = BOARD,
+) -> list[BoardRow]:
+    """Most recent activity first; `after` is the (last_activity_at, id) of the last row seen."""
+    t = tables.rows
+    query = _filtered(select(t), t, filters)
+    if after is not None:
+        at, last = _utc(after[0]), after[1]
+        query = query.where(
+            or_(
+                t.c.last_activity_at < at,
+                and_(t.c.last_activity_at == at, t.c.prospect_id < last),
+            )
+        )
+    query = query.order_by(t.c.last_activity_at.desc(), t.c.prospect_id.desc()).limit(limit)
+    return [_row(r) for r in await conn.execute(query)]
+
+
+async def stage_counts(
+    conn: AsyncConnection, filters: Filters, tables: BoardTables = BOARD
+) -> dict[int, int]:
+    """Rows per stage under every filter but the stage, so each stage shows what it holds."""
+    t = tables.rows
+    everywhere = Filters(None, filters.entry_point, filters.utm_campaign, filters.q)
+    query = _filtered(select(t.c.stage, func.count()), t, everywhere).group_by(t.c.stage)
+    found = {stage: int(n) for stage, n in await conn.execute(query)}
+    return {stage: found.get(stage, 0) for stage in range(1, 7)}
+
+
+async def entry_points(
+    conn: AsyncConnection, tables: BoardTables = BOARD, limit: int = 200
+) -> list[tuple[str, str | None]]:
+    """(CTA id, label) of the entry points on the board, for the filter's suggestions."""
+    t = tables.rows
+    query = (
+        select(t.c.entry_cta_id, func.max(t.c.entry_cta_label))
+        .where(t.c.entry_cta_id.is_not(None))
+        .group_by(t.c.entry_cta_id)
+        .order_by(t.c.entry_cta_id)
+        .limit(limit)
+    )
+    return [(cta, label) for cta, label in await conn.execute(query)]
+
+
+async def campaigns(
+    conn: AsyncConnection, tables: BoardTables = BOARD, limit: int = 200
+) -> list[str]:
+    t = tables.rows
+    query = (
+        select(t.c.utm_campaign)
+        .where(t.c.utm_campaign.is_not(None))
+        .group_by(t.c.utm_campaign)
+        .order_by(t.c.utm_campaign)
+        .limit(limit)
+    )
+    return [c for (c,) in await conn.execute(query)]
+
+
+def encode_cursor(last: BoardRow) -> str:
+    raw = f"{_utc(last.last_activity_at).isoformat()}|{last.prospect_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """Raises ValueError for anything `encode_cursor` did not make."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ValueError("not a cursor") from exc
+    at, sep, last = raw.partition("|")
+    when = datetime.fromisoformat(at)
+    if not sep or not last or when.tzinfo is None:
+        raise ValueError("not a cursor")
+    return when, last
+
+
+def _filtered(query: Select[Any], t: Table, filters: Filters) -> Select[Any]:
+    if filters.stage is not None:
+        query = query.where(t.c.stage == filters.stage)
+    if filters.entry_point is not None:
+        query = query.where(t.c.entry_cta_id == filters.entry_point)
+    if filters.utm_campaign is not None:
+        query = query.where(t.c.utm_campaign == filters.utm_campaign)
+    if filters.q:
+        needle = filters.q.strip().lower()
+        query = query.where(
+            or_(
+                func.lower(t.c.prospect_id).contains(needle, autoescape=True),
+                func.lower(t.c.email).contains(needle, autoescape=True),
+            )
+        )
+    return query
+
+
+async def _upsert(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    key = table.primary_key.columns.keys()[0]
+    for start in range(0, len(rows), CHUNK):
+        insert = dialect.insert(table)
+        changes = {c: insert.excluded[c] for c in rows[0] if c != key}
+        statement = insert.on_conflict_do_update(index_elements=[key], set_=changes)
+        await conn.execute(statement, list(rows[start : start + CHUNK]))
+
+
+def _values(row: BoardRow) -> dict[str, Any]:
+    values = asdict(row)
+    for name in _TIMES:
+        if values[name] is not None:
+            values[name] = _utc(values[name])
+    return values
+
+
+def _row(record: Any) -> BoardRow:
+    values = {name: getattr(record, name) for name in ROW_FIELDS}
+    for name in _TIMES:
+        if values[name] is not None:
+            values[name] = _aware(values[name])
+    return BoardRow(**values)
+
+
+def _utc(at: datetime) -> datetime:
+    # SQLite keeps datetimes as text without an offset: one zone makes them compare right.
+    return at.astimezone(UTC)
+
+
+def _aware(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
