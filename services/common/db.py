@@ -48,7 +48,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, **kwargs)
+    # asyncpg keeps prepared statements per connection; PostgreSQL's cached generic plans, made
+    # while tables were empty, then scan whole tables for good (measured: alert latency p99
+    # 146-370 ms with them, 94 ms without). Simple statements re-plan cheaply.
+    connect_args = {"server_settings": {"plan_cache_mode": "force_custom_plan"}}
+    return create_async_engine(
+        url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args, **kwargs
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -47,6 +47,12 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
 
 
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine spent not idle (Kafka, PostgreSQL and this client too)."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / TICK  # all but idle and iowait
+
+
 class Feed(threading.Thread):
     """One SSE connection to the alerts service: `alert.raised` by correlation id (= the click's
     event id) -> (monotonic receive time, alert id). Resumes by Last-Event-ID after a quiet read
@@ -136,7 +142,7 @@ def test_click_to_alert_latency_three_processes_on_kafka_and_postgresql(
 
         accepted: dict[str, float] = {}  # skip click id -> when ingest answered 202
         pids = {name: p.process.pid for name, p in procs.items()}
-        cpu0 = {name: cpu_s(pid) for name, pid in pids.items()}
+        cpu0, busy0 = {name: cpu_s(pid) for name, pid in pids.items()}, machine_busy_s()
         interval, batches = BATCH / RATE, round(SECONDS * RATE / BATCH)
         sent, started = 0, time.monotonic()
         for k in range(batches):
@@ -156,7 +162,9 @@ def test_click_to_alert_latency_three_processes_on_kafka_and_postgresql(
         wait_for(feed, set(accepted), 60)
         drained_s = time.monotonic() - started
         cpu = {name: cpu_s(pid) - cpu0[name] for name, pid in pids.items()}
+        busy = machine_busy_s() - busy0
         feed.stop.set()
+        feed.join(5)
 
         got = {i: feed.raised[i] for i in accepted if i in feed.raised}
         latencies = [(got[i][0] - accepted[i]) * 1000 for i in got]
@@ -182,6 +190,8 @@ def test_click_to_alert_latency_three_processes_on_kafka_and_postgresql(
     print(
         f"[bench]   CPU over {drained_s:.1f} s: "
         + ", ".join(f"{n} {s:.1f} s ({100 * s / drained_s:.0f}%)" for n, s in cpu.items())
+        + f"; whole machine {100 * busy / drained_s / (os.cpu_count() or 1):.0f}% busy "
+        f"of {os.cpu_count()} cores"
     )
     print(f"[bench]   GET /v1/alerts/{{id}} for {len(sample)} sampled alerts: {set(readable)}")
     assert len(got) == len(accepted), f"{len(accepted) - len(got)} alerts never arrived"
