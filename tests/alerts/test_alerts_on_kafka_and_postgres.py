@@ -14,8 +14,6 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from schemas.values import Cta
-from schemas.web import CtaClickedV1
 from services.alerts.main import build as build_alerts
 from services.alerts.settings import AlertsSettings
 from services.common.app import assemble
@@ -23,12 +21,14 @@ from services.common.auth import issue_token
 from services.common.db import create_engine
 from services.common.kafka import KafkaTransport
 from services.common.settings import CommonSettings
+from services.ingest.main import build as build_ingest
 from services.journey.main import build as build_journey
 from services.journey.settings import JourneySettings
 from tests.contract.logs import _read_kafka
 from tests.infra import create_database
 
 SECRET = "alerts-secret"
+PRODUCER = {"Authorization": "Bearer pk-alerts-test"}
 AUTH = {"Authorization": f"Bearer {issue_token(SECRET, 'sam@example.com', 'consultant', 3600)}"}
 T = TypeVar("T")
 
@@ -41,20 +41,23 @@ class Running:
     bootstrap: str
 
     async def click(self, visitor: str, stage: int, points: int, at: datetime) -> None:
-        await self.transport.publish(
-            [
-                CtaClickedV1(
-                    event_id=uuid.uuid4(),
-                    occurred_at=at,
-                    subject_id=visitor,
-                    email=f"{visitor}@example.com",
-                    cta=Cta(
-                        id=f"stage{stage}-cta", label=f"Stage {stage}", stage=stage, points=points
-                    ),
-                    page="https://example.com/pricing",
-                )
-            ]
-        )
+        """Post the click to ingest, as a website does."""
+        sent = {
+            "type": "cta.clicked",
+            "event_id": str(uuid.uuid4()),
+            "occurred_at": at.isoformat(),
+            "visitor_id": visitor,
+            "email": f"{visitor}@example.com",
+            "cta": {
+                "id": f"stage{stage}-cta",
+                "label": f"Stage {stage}",
+                "stage": stage,
+                "points": points,
+            },
+            "page": "https://example.com/pricing",
+        }
+        answer = await self.api.post("/v1/events", json=sent, headers=PRODUCER)
+        assert answer.status_code == 202, answer.text
 
     async def alerts(self, **query: str) -> list[dict[str, Any]]:
         answer = await self.api.get("/v1/alerts", params=query, headers=AUTH)
@@ -74,8 +77,9 @@ async def running(kafka_bootstrap: str, postgres_url: str, unique: str) -> Async
     transport = KafkaTransport(kafka_bootstrap, namespace=namespace, client_id="alerts-test")
     settings = AlertsSettings(sweep_interval_seconds=0.2, escalate_after_minutes=60)
     app = assemble(
-        "journey and alerts",
+        "ingest, journey and alerts",
         [
+            build_ingest(transport, CommonSettings()),
             build_journey(create_engine(url), transport, JourneySettings()),
             build_alerts(
                 create_engine(url), transport, settings, CommonSettings(), session_secret=SECRET
@@ -83,6 +87,7 @@ async def running(kafka_bootstrap: str, postgres_url: str, unique: str) -> Async
         ],
         transport,
         session_secret=SECRET,
+        producer_keys=frozenset({"pk-alerts-test"}),
     )
     async with (
         app.router.lifespan_context(app),
