@@ -5,8 +5,8 @@ all-in-one process are built the same way, from the parts each service exposes."
 from __future__ import annotations
 
 import gc
-import os
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
