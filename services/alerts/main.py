@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from fastapi import FastAPI
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas import topics
@@ -19,7 +18,7 @@ from services.alerts.settings import AlertsSettings
 from services.alerts.sweeper import Sweeper
 from services.alerts.webhooks import webhook_notifier
 from services.common.app import ServiceParts, assemble
-from services.common.db import create_engine, migrate
+from services.common.db import create_engine, database_ready, migrate
 from services.common.kafka import KafkaTransport
 from services.common.outbox import Relay
 from services.common.settings import CommonSettings
@@ -65,11 +64,6 @@ def build(
         await relay.stop()
         await engine.dispose()
 
-    async def ready() -> bool:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        return True
-
     return ServiceParts(
         "alerts",
         routers=[
@@ -88,7 +82,7 @@ def build(
         startup=startup,
         started=started,
         shutdown=shutdown,
-        ready=ready,
+        ready=lambda: database_ready(engine),
     )
 
 
@@ -99,13 +93,7 @@ def create_app(
     common = common or CommonSettings()
     engine = create_engine(settings.database_url or common.database_url)
     secret = common.session_secret.get_secret_value()
-    transport = KafkaTransport(
-        common.kafka_bootstrap_servers,
-        client_id="crm-alerts",
-        partitions=common.kafka_partitions,
-        replication_factor=common.kafka_replication_factor,
-        namespace=common.kafka_namespace,
-    )
+    transport = KafkaTransport.from_settings(common, "crm-alerts")
     return assemble(
         "Hero Journey CRM alerts",
         [build(engine, transport, settings, common, session_secret=secret)],

@@ -23,6 +23,7 @@ from faststream.kafka.annotations import KafkaMessage
 from schemas import topics
 from schemas.envelope import Event
 from services.common import metrics
+from services.common.settings import CommonSettings
 from services.common.transport import Outgoing, Record, Subscription, TransientError, deliver
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,16 @@ class KafkaTransport:
         self._partitions: dict[str, list[int]] = {}
         self._partitioner = DefaultPartitioner()
         self._groups: list[str] = []
+
+    @classmethod
+    def from_settings(cls, common: CommonSettings, client_id: str) -> KafkaTransport:
+        return cls(
+            common.kafka_bootstrap_servers,
+            client_id=client_id,
+            partitions=common.kafka_partitions,
+            replication_factor=common.kafka_replication_factor,
+            namespace=common.kafka_namespace,
+        )
 
     def subscribe(self, subscription: Subscription) -> None:
         self._groups.append(subscription.group)

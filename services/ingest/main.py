@@ -18,13 +18,7 @@ def build(transport: Transport, settings: CommonSettings) -> ServiceParts:
 
 def create_app(settings: CommonSettings | None = None) -> FastAPI:
     settings = settings or CommonSettings()
-    transport = KafkaTransport(
-        settings.kafka_bootstrap_servers,
-        client_id="crm-ingest",
-        partitions=settings.kafka_partitions,
-        replication_factor=settings.kafka_replication_factor,
-        namespace=settings.kafka_namespace,
-    )
+    transport = KafkaTransport.from_settings(settings, "crm-ingest")
     return assemble(
         "Hero Journey CRM ingest",
         [build(transport, settings)],

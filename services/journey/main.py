@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas import topics
 from services.common.app import ServiceParts, assemble
-from services.common.db import create_engine, migrate
+from services.common.db import create_engine, database_ready, migrate
 from services.common.kafka import KafkaTransport
 from services.common.outbox import Relay
 from services.common.settings import CommonSettings
@@ -40,11 +39,6 @@ def build(engine: AsyncEngine, transport: Transport, settings: JourneySettings) 
         await relay.stop()
         await engine.dispose()
 
-    async def ready() -> bool:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        return True
-
     return ServiceParts(
         "journey",
         routers=[router(engine, journey, rules)],
@@ -56,7 +50,7 @@ def build(engine: AsyncEngine, transport: Transport, settings: JourneySettings) 
         startup=startup,
         started=relay.start,
         shutdown=shutdown,
-        ready=ready,
+        ready=lambda: database_ready(engine),
     )
 
 
@@ -66,13 +60,7 @@ def create_app(
     settings = settings or JourneySettings()
     common = common or CommonSettings()
     engine = create_engine(settings.database_url or common.database_url)
-    transport = KafkaTransport(
-        common.kafka_bootstrap_servers,
-        client_id="crm-journey",
-        partitions=common.kafka_partitions,
-        replication_factor=common.kafka_replication_factor,
-        namespace=common.kafka_namespace,
-    )
+    transport = KafkaTransport.from_settings(common, "crm-journey")
     return assemble(
         "Hero Journey CRM journey",
         [build(engine, transport, settings)],

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas import topics
 from services.common.app import ServiceParts, assemble
-from services.common.db import create_engine, migrate
+from services.common.db import create_engine, database_ready, migrate
 from services.common.kafka import KafkaTransport
 from services.common.settings import CommonSettings
 from services.common.transport import Subscription, Transport
@@ -32,11 +31,6 @@ def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettin
     async def shutdown() -> None:
         await engine.dispose()
 
-    async def ready() -> bool:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        return True
-
     return ServiceParts(
         "projections",
         routers=[router(engine, names), pages_router(engine, names)],
@@ -47,7 +41,7 @@ def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettin
         ],
         startup=startup,
         shutdown=shutdown,
-        ready=ready,
+        ready=lambda: database_ready(engine),
     )
 
 
@@ -57,13 +51,7 @@ def create_app(
     settings = settings or ProjectionsSettings()
     common = common or CommonSettings()
     engine = create_engine(settings.database_url or common.database_url)
-    transport = KafkaTransport(
-        common.kafka_bootstrap_servers,
-        client_id="crm-projections",
-        partitions=common.kafka_partitions,
-        replication_factor=common.kafka_replication_factor,
-        namespace=common.kafka_namespace,
-    )
+    transport = KafkaTransport.from_settings(common, "crm-projections")
     return assemble(
         "Hero Journey CRM projections",
         [build(engine, transport, settings)],
