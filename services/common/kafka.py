@@ -53,6 +53,7 @@ class KafkaTransport:
         self._producer: AIOKafkaProducer | None = None
         self._partitions: dict[str, list[int]] = {}
         self._partitioner = DefaultPartitioner()
+        self._lag_labels: dict[str, set[tuple[str, str, str]]] = {}
         self._groups: list[str] = []
 
     @classmethod
@@ -168,13 +169,21 @@ class KafkaTransport:
         for r in raw if isinstance(raw, tuple) else (raw,):
             tp = TopicPartition(r.topic, r.partition)
             last[tp] = max(r.offset, last.get(tp, -1))
+        reported = self._lag_labels.setdefault(group, set())
         for tp, offset in last.items():
             end = highwater(tp)
             if end is not None:
-                topic = tp.topic.removeprefix(self.namespace)
-                metrics.CONSUMER_LAG.labels(group, topic, str(tp.partition)).set(
-                    max(0, end - offset - 1)
-                )
+                labels = (group, tp.topic.removeprefix(self.namespace), str(tp.partition))
+                metrics.CONSUMER_LAG.labels(*labels).set(max(0, end - offset - 1))
+                reported.add(labels)
+        # A partition that went to another instance in a rebalance is no longer this one's lag.
+        assigned = {
+            (group, tp.topic.removeprefix(self.namespace), str(tp.partition))
+            for tp in consumer.assignment()
+        }
+        for labels in reported - assigned:
+            metrics.CONSUMER_LAG.remove(*labels)
+            reported.discard(labels)
 
     def _record(self, r: Any) -> Record:
         topic = r.topic.removeprefix(self.namespace)
