@@ -22,6 +22,10 @@ FILTERS = ("q", "stage", "entry_point", "utm_campaign")
 def pages_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
     pages = APIRouter(tags=["pages"])
 
+    @pages.get("/", include_in_schema=False)
+    async def home() -> Response:
+        return RedirectResponse(PATH, status_code=303)
+
     @pages.get("/login", response_class=HTMLResponse)
     async def login(request: Request, next: str = PATH) -> Response:
         """The login form; it posts to `/v1/auth/login`, which sets the session cookie."""

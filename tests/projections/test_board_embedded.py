@@ -217,3 +217,8 @@ def test_the_login_page_only_sends_people_on_to_this_site(product: Product) -> N
 )
 def test_time_in_stage_reads_as_a_consultant_says_it(seconds: float, told: str) -> None:
     assert humanise(seconds) == told
+
+
+def test_the_home_page_leads_to_the_customer_journey(product: Product) -> None:
+    answer = httpx.get(f"{product.base}/", follow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/customerjourney")
