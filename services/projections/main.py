@@ -12,8 +12,10 @@ from services.common.kafka import KafkaTransport
 from services.common.settings import CommonSettings
 from services.common.transport import Subscription, Transport
 from services.projections import store
+from services.projections.alerts_page import alerts_page_router
 from services.projections.api import router
 from services.projections.handlers import BoardProjection
+from services.projections.kanban_page import kanban_router
 from services.projections.pages import pages_router
 from services.projections.settings import ProjectionsSettings
 
@@ -33,7 +35,12 @@ def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettin
 
     return ServiceParts(
         "projections",
-        routers=[router(engine, names), pages_router(engine, names)],
+        routers=[
+            router(engine, names),
+            pages_router(engine, names),
+            kanban_router(engine, names),
+            alerts_page_router(),
+        ],
         subscriptions=[
             Subscription(
                 GROUP, (topics.JOURNEY,), board.record_journey_events, max_batch=settings.batch_size
