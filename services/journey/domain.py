@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import Any
+from collections.abc import Sequence
 
 from schemas.envelope import Event
 from schemas.journey import (
@@ -14,12 +12,13 @@ from schemas.journey import (
     ProspectCreatedV1,
     ProspectEmailLinkedV1,
     ProspectMovedManuallyV1,
-    ProspectsMergedV1,
     StageChangedV1,
     StageSkippedV1,
 )
 from schemas.values import EntryPoint
 from schemas.web import CtaClickedV1, InquirySubmittedV1, ProspectImportedV1, VisitorIdentifiedV1
+from services.journey.derived import derived
+from services.journey.identity import merge, survives
 from services.journey.rules import DEFAULT_RULES, STAGES, Rules, decayed, decayed_exactly
 from services.journey.state import MoveStage, Period, Prospect, evolve, fold, merged_away
 
@@ -55,8 +54,8 @@ def decide(
         return [] if prospect or same_email else _import(event, rules)
     out: list[Event] = []
     if same_email is not None and same_email.id != _id(prospect, event):
-        out += _merge(prospect, same_email, event, rules)
-        prospect = fold(prospect if _survives(prospect, same_email) else same_email, out)
+        out += merge(prospect, same_email, event, rules)
+        prospect = fold(prospect if survives(prospect, same_email) else same_email, out)
     if isinstance(event, CtaClickedV1):
         return out + _click(prospect, event, rules)
     if isinstance(event, InquirySubmittedV1):
@@ -85,7 +84,7 @@ def decide_move(
     # undo the move; up to at least the new stage's threshold, so progression goes on from there.
     low = rules.threshold(move.to_stage)
     target = low if move.to_stage < prospect.stage else max(held, low)
-    head = _head(prospect.id, move.command_id, move.at, None)
+    head = derived(prospect.id, move.command_id, move.at, None)
     return [
         ProspectMovedManuallyV1(
             **head("moved"),
@@ -108,7 +107,7 @@ def decide_move(
 
 def _click(prospect: Prospect | None, click: CtaClickedV1, rules: Rules) -> list[Event]:
     out: list[Event] = []
-    head = _head(
+    head = derived(
         prospect.id if prospect else click.subject_id, click.event_id, click.occurred_at, click
     )
     if prospect is None:
@@ -172,7 +171,7 @@ def _click(prospect: Prospect | None, click: CtaClickedV1, rules: Rules) -> list
 
 def _inquiry(prospect: Prospect | None, inquiry: InquirySubmittedV1) -> list[Event]:
     out: list[Event] = []
-    head = _head(
+    head = derived(
         prospect.id if prospect else inquiry.subject_id,
         inquiry.event_id,
         inquiry.occurred_at,
@@ -193,7 +192,7 @@ def _inquiry(prospect: Prospect | None, inquiry: InquirySubmittedV1) -> list[Eve
 
 
 def _identify(prospect: Prospect | None, identify: VisitorIdentifiedV1) -> list[Event]:
-    head = _head(
+    head = derived(
         prospect.id if prospect else identify.subject_id,
         identify.event_id,
         identify.occurred_at,
@@ -207,7 +206,7 @@ def _identify(prospect: Prospect | None, identify: VisitorIdentifiedV1) -> list[
 
 
 def _import(row: ProspectImportedV1, rules: Rules) -> list[Event]:
-    head = _head(row.subject_id, row.event_id, row.occurred_at, row)
+    head = derived(row.subject_id, row.event_id, row.occurred_at, row)
     stage = max(row.stage, rules.stage_for(row.points))
     return [
         ProspectCreatedV1(
@@ -221,82 +220,8 @@ def _import(row: ProspectImportedV1, rules: Rules) -> list[Event]:
     ]
 
 
-def _merge(prospect: Prospect | None, other: Prospect, event: Event, rules: Rules) -> list[Event]:
-    """Fold the younger prospect into the elder; both histories, points and entry points stay."""
-    email = getattr(event, "email", None) or other.email
-    assert email is not None
-    if prospect is None:
-        survivor, merged_id, merged = other, event.subject_id, None
-    elif _survives(prospect, other):
-        survivor, merged_id, merged = prospect, other.id, other
-    else:
-        survivor, merged_id, merged = other, prospect.id, prospect
-    at = max(event.occurred_at, survivor.points_as_of)
-    held, kept = decayed_exactly(
-        survivor.points, survivor.thousandths, survivor.points_as_of, at, rules.half_life_days
-    )
-    brought, carried = (
-        decayed_exactly(
-            merged.points, merged.thousandths, merged.points_as_of, at, rules.half_life_days
-        )
-        if merged
-        else (0, 0)
-    )
-    total = held + brought
-    stage = max(survivor.stage, merged.stage if merged else 1, rules.stage_for(total))
-    head = _head(survivor.id, event.event_id, event.occurred_at, event)
-    out: list[Event] = [
-        ProspectsMergedV1(
-            **head(f"merge:{merged_id}"),
-            merged_id=merged_id,
-            email=email,
-            stage=stage,
-            total_points=total,
-            merged_points=brought,
-            merged_clicks=merged.clicks if merged else 0,
-            merged_entry_points=merged.entry_point_history if merged else (),
-            decayed=survivor.points - held,
-            merged_decayed=merged.points - brought if merged else 0,
-            # Two fractions may add up past one point; that last point is dropped, not carried,
-            # so the whole points still add up on the timeline.
-            thousandths=min(999, kept + carried),
-        )
-    ]
-    if stage != survivor.stage:
-        out.append(
-            StageChangedV1(
-                **head("merge_stage"), old_stage=survivor.stage, new_stage=stage, cause="merge"
-            )
-        )
-    return out
-
-
-def _survives(prospect: Prospect | None, other: Prospect) -> bool:
-    return prospect is not None and (prospect.created_at, prospect.id) < (
-        other.created_at,
-        other.id,
-    )
-
-
 def _id(prospect: Prospect | None, event: Event) -> str:
     return prospect.id if prospect else event.subject_id
-
-
-def _head(
-    subject: str, cause_id: uuid.UUID, at: datetime, cause: Event | None
-) -> Callable[[str], dict[str, Any]]:
-    correlation = (cause.correlation_id or cause.event_id) if cause else cause_id
-
-    def fields(kind: str) -> dict[str, Any]:
-        return {
-            "event_id": uuid.uuid5(cause_id, kind),
-            "occurred_at": at,
-            "subject_id": subject,
-            "correlation_id": correlation,
-            "causation_id": cause_id,
-        }
-
-    return fields
 
 
 def _entry_point(click: CtaClickedV1) -> EntryPoint:
