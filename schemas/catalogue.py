@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter, ValidationError
 
-from schemas import alerts, billing, content, journey, topics, web
+from schemas import alerts, billing, content, journey, planning, topics, web
 from schemas.envelope import Event
 
 _BY_TOPIC: dict[str, tuple[type[Event], ...]] = {
@@ -47,6 +47,7 @@ _BY_TOPIC: dict[str, tuple[type[Event], ...]] = {
         billing.TierUpgradedV1,
         billing.SalesContactRequestedV1,
     ),
+    topics.PLANNING: (planning.RoadmapNoteRecordedV1,),
 }
 
 EVENT_TYPES: tuple[type[Event], ...] = tuple(c for group in _BY_TOPIC.values() for c in group)
@@ -88,7 +89,8 @@ AnyEvent = Annotated[
     | billing.CheckoutStartedV1
     | billing.CheckoutCompletedV1
     | billing.TierUpgradedV1
-    | billing.SalesContactRequestedV1,
+    | billing.SalesContactRequestedV1
+    | planning.RoadmapNoteRecordedV1,
     Field(discriminator="type"),
 ]
 

@@ -7,8 +7,9 @@ JOURNEY = "crm.journey"
 ALERTS = "crm.alerts"
 CONTENT = "crm.content"
 BILLING = "crm.billing"
+PLANNING = "crm.planning"
 
-ALL = (WEB, JOURNEY, ALERTS, CONTENT, BILLING)
+ALL = (WEB, JOURNEY, ALERTS, CONTENT, BILLING, PLANNING)
 
 
 def dead_letter(group: str) -> str:

@@ -9,7 +9,7 @@ from schemas.journey import ProspectsMergedV1
 from services.common.db import mark_processed, unprocessed
 from services.common.outbox import lock_journal
 from services.projections import store
-from services.projections.projector import project
+from services.projections.projector import project, roadmap_notes
 
 
 class BoardProjection:
@@ -34,3 +34,14 @@ class BoardProjection:
             before = await store.load(conn, self.tables, touched)
             await store.save(conn, self.tables, before, project(before, fresh))
             await mark_processed(conn, self.tables.processed, [e.event_id for e in fresh])
+
+
+class RoadmapNotesProjection:
+    """Keeps the consultants' roadmap notes; a note's id is its key, so a redelivery adds none."""
+
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+
+    async def record_planning_events(self, events: Sequence[Event]) -> None:
+        async with self.engine.begin() as conn:
+            await store.record_notes(conn, roadmap_notes(events))

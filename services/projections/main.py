@@ -13,18 +13,21 @@ from services.common.settings import CommonSettings
 from services.common.transport import Subscription, Transport
 from services.projections import store
 from services.projections.alerts_page import alerts_page_router
-from services.projections.api import router
-from services.projections.handlers import BoardProjection
+from services.projections.api import roadmap_router, router
+from services.projections.handlers import BoardProjection, RoadmapNotesProjection
 from services.projections.kanban_page import kanban_router
 from services.projections.pages import pages_router
+from services.projections.planning_page import planning_router
 from services.projections.settings import ProjectionsSettings
 
 GROUP = "projections"
+NOTES_GROUP = "projections-planning"
 
 
 def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettings) -> ServiceParts:
     """The board read model, its JSON API and the consultants' pages."""
     board = BoardProjection(engine)
+    notes = RoadmapNotesProjection(engine)
     names = settings.names()
 
     async def startup() -> None:
@@ -40,11 +43,19 @@ def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettin
             pages_router(engine, names),
             kanban_router(engine, names),
             alerts_page_router(),
+            roadmap_router(engine, transport),
+            planning_router(engine, names),
         ],
         subscriptions=[
             Subscription(
                 GROUP, (topics.JOURNEY,), board.record_journey_events, max_batch=settings.batch_size
-            )
+            ),
+            Subscription(
+                NOTES_GROUP,
+                (topics.PLANNING,),
+                notes.record_planning_events,
+                max_batch=settings.batch_size,
+            ),
         ],
         startup=startup,
         shutdown=shutdown,

@@ -17,7 +17,11 @@ from schemas.journey import (
     ProspectsMergedV1,
     StageChangedV1,
 )
+from schemas.planning import RoadmapNoteRecordedV1
 from schemas.values import EntryPoint
+
+# (stage, entered at, left at or None while the prospect is still there), oldest first.
+Period = tuple[int, datetime, datetime | None]
 
 STAGE_NAMES = (
     "Call to Discovery",
@@ -49,6 +53,16 @@ class BoardRow:
     utm_medium: str | None = None
     utm_campaign: str | None = None
     entry_captured_at: datetime | None = None
+    stage_periods: tuple[Period, ...] = ()
+
+
+@dataclass(frozen=True)
+class RoadmapNote:
+    note_id: str
+    prospect_id: str
+    text: str
+    author: str
+    recorded_at: datetime
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,7 @@ def _apply(rows: dict[str, BoardRow], merged: dict[str, str], event: Event) -> N
                 last_activity_at=at,
                 email=event.email,
                 imported=event.imported,
+                stage_periods=((event.stage, at, None),),
             )
         return
     row = rows.get(pid)
@@ -117,7 +132,14 @@ def _evolve(row: BoardRow, event: Event) -> BoardRow:
             row, points=event.total_points, clicks=row.clicks + 1, last_activity_at=active
         )
     if isinstance(event, StageChangedV1):
-        return replace(row, stage=event.new_stage, entered_stage_at=at)
+        periods = list(row.stage_periods)
+        if periods and periods[-1][2] is None:
+            stage, entered, _ = periods[-1]
+            periods[-1] = (stage, entered, max(at, entered))
+        periods.append((event.new_stage, at, None))
+        return replace(
+            row, stage=event.new_stage, entered_stage_at=at, stage_periods=tuple(periods)
+        )
     if isinstance(event, ProspectMovedManuallyV1):
         # A consultant's move is not the prospect's activity; its points follow the move.
         return replace(row, points=row.points + event.points_delta)
@@ -136,6 +158,30 @@ def _evolve(row: BoardRow, event: Event) -> BoardRow:
             **inherited,
         )
     return row
+
+
+def time_per_stage(row: BoardRow, now: datetime) -> dict[int, float]:
+    """Seconds spent in each stage the prospect has been in; the current stage counts to `now`."""
+    seconds: dict[int, float] = {}
+    for stage, entered, left in row.stage_periods:
+        spent = ((left or max(now, entered)) - entered).total_seconds()
+        seconds[stage] = seconds.get(stage, 0.0) + spent
+    return seconds
+
+
+def roadmap_notes(events: Iterable[Event]) -> list[RoadmapNote]:
+    """The notes that `events` record, in log order."""
+    return [
+        RoadmapNote(
+            note_id=str(e.note_id),
+            prospect_id=e.subject_id,
+            text=e.text,
+            author=e.author,
+            recorded_at=e.occurred_at,
+        )
+        for e in events
+        if isinstance(e, RoadmapNoteRecordedV1)
+    ]
 
 
 def _entry(entry: EntryPoint) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     DateTime,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     and_,
     delete,
     func,
@@ -32,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
 from services.common.db import among, processed_events_table
-from services.projections.projector import Board, BoardRow
+from services.projections.projector import Board, BoardRow, Period, RoadmapNote
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BOARD_V1 = "projections_board_v1"
@@ -70,6 +72,7 @@ def board_tables(name: str, metadata: MetaData) -> BoardTables:
         Column("utm_medium", String(200)),
         Column("utm_campaign", String(200)),
         Column("entry_captured_at", DateTime(timezone=True)),
+        Column("stage_periods", JSON),
         Index(f"ix_{name}_last_activity", "last_activity_at", "prospect_id"),
         Index(f"ix_{name}_stage_last_activity", "stage", "last_activity_at", "prospect_id"),
         Index(f"ix_{name}_entry_cta_id", "entry_cta_id"),
@@ -86,6 +89,16 @@ def board_tables(name: str, metadata: MetaData) -> BoardTables:
 
 metadata = MetaData()
 BOARD = board_tables(BOARD_V1, metadata)
+ROADMAP_NOTES = Table(
+    "projections_roadmap_notes",
+    metadata,
+    Column("note_id", String(36), primary_key=True),
+    Column("prospect_id", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("author", String(320), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_projections_roadmap_notes_prospect", "prospect_id", "recorded_at"),
+)
 
 
 @dataclass(frozen=True)
@@ -189,6 +202,60 @@ async def campaigns(
     return [c for (c,) in await conn.execute(query)]
 
 
+async def stage_rows(
+    conn: AsyncConnection, stages: Sequence[int], limit: int = 200, tables: BoardTables = BOARD
+) -> list[BoardRow]:
+    """Rows in these stages, latest stage first, then most recent activity first."""
+    t = tables.rows
+    query = (
+        select(t)
+        .where(t.c.stage.in_(list(stages)))
+        .order_by(t.c.stage.desc(), t.c.last_activity_at.desc(), t.c.prospect_id.desc())
+        .limit(limit)
+    )
+    return [_row(r) for r in await conn.execute(query)]
+
+
+async def one_row(
+    conn: AsyncConnection, prospect_id: str, tables: BoardTables = BOARD
+) -> BoardRow | None:
+    found = (
+        await conn.execute(select(tables.rows).where(tables.rows.c.prospect_id == prospect_id))
+    ).first()
+    return _row(found) if found is not None else None
+
+
+async def record_notes(conn: AsyncConnection, notes: Sequence[RoadmapNote]) -> None:
+    """Insert notes not stored yet; a redelivered note is left as it was."""
+    if not notes:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    values = [{**asdict(n), "recorded_at": _utc(n.recorded_at)} for n in notes]
+    insert = dialect.insert(ROADMAP_NOTES).on_conflict_do_nothing(index_elements=["note_id"])
+    await conn.execute(insert, values)
+
+
+async def notes_of(
+    conn: AsyncConnection, prospect_ids: Sequence[str], limit: int = 100
+) -> dict[str, list[RoadmapNote]]:
+    """Each prospect's notes, newest first, at most `limit` each."""
+    t = ROADMAP_NOTES
+    out: dict[str, list[RoadmapNote]] = {pid: [] for pid in prospect_ids}
+    for chunk in _chunks(sorted(set(prospect_ids))):
+        query = (
+            select(t)
+            .where(among(conn, t.c.prospect_id, chunk))
+            .order_by(t.c.recorded_at.desc(), t.c.note_id.desc())
+        )
+        for r in await conn.execute(query):
+            notes = out[r.prospect_id]
+            if len(notes) < limit:
+                notes.append(
+                    RoadmapNote(r.note_id, r.prospect_id, r.text, r.author, _aware(r.recorded_at))
+                )
+    return out
+
+
 def encode_cursor(last: BoardRow) -> str:
     raw = f"{_utc(last.last_activity_at).isoformat()}|{last.prospect_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -242,6 +309,10 @@ def _values(row: BoardRow) -> dict[str, Any]:
     for name in _TIMES:
         if values[name] is not None:
             values[name] = _utc(values[name])
+    values["stage_periods"] = [
+        [stage, _utc(entered).isoformat(), _utc(left).isoformat() if left else None]
+        for stage, entered, left in row.stage_periods
+    ]
     return values
 
 
@@ -250,7 +321,18 @@ def _row(record: Any) -> BoardRow:
     for name in _TIMES:
         if values[name] is not None:
             values[name] = _aware(values[name])
+    # Rows written before the column existed have none; a rebuild fills them.
+    values["stage_periods"] = tuple(_period(p) for p in values["stage_periods"] or ())
     return BoardRow(**values)
+
+
+def _period(stored: list[Any]) -> Period:
+    stage, entered, left = stored
+    return (
+        int(stage),
+        _aware(datetime.fromisoformat(entered)),
+        _aware(datetime.fromisoformat(left)) if left else None,
+    )
 
 
 def _utc(at: datetime) -> datetime:

@@ -92,7 +92,7 @@ async def merged_of(engine: AsyncEngine, tables: store.BoardTables) -> dict[str,
 
 
 def agrees_with_journey(row: BoardRow, prospect: Prospect) -> bool:
-    entry = prospect.entry_point
+    entry, periods = prospect.entry_point, prospect.periods
     return (
         row.stage == prospect.stage
         and row.points == prospect.points
@@ -101,6 +101,7 @@ def agrees_with_journey(row: BoardRow, prospect: Prospect) -> bool:
         and row.imported == prospect.imported
         and row.created_at == prospect.created_at
         and row.entered_stage_at == prospect.periods[-1].entered_at
+        and row.stage_periods == tuple((p.stage, p.entered_at, p.exited_at) for p in periods)
         and row.entry_cta_id == (entry.cta_id if entry else None)
         and row.entry_form_id == (entry.form_id if entry else None)
         and row.utm_campaign == (entry.utm.campaign if entry else None)

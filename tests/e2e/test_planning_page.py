@@ -1,0 +1,141 @@
+"""The /customerplanningreview page in Debian's Chromium, driven by Playwright, against the
+running embedded product: a prospect who reached Construction is listed with its journey, and a
+consultant's roadmap note goes through the event log and is listed under it."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+from playwright.sync_api import Locator, Page, expect
+
+from tests.e2e.test_kanban_page import PASSWORD, SCREENSHOTS, browser, page
+from tests.processes import CLI, ROOT
+from tests.product import Product
+
+__all__ = ["browser", "page"]  # the fixtures, shared with the kanban page's tests
+RUN = uuid.uuid4().hex[:6]
+PATH = "/customerplanningreview"
+
+
+def log_in(page: Page, base: str, product: Product) -> str:
+    email = f"planner-{RUN}-{uuid.uuid4().hex[:6]}@example.com"
+    added = subprocess.run(
+        [*CLI, "users", "add", email, "--role", "consultant", "--data-dir", str(product.data_dir)],
+        input=f"{PASSWORD}\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert added.returncode == 0, added.stderr
+    page.goto(f"{base}{PATH}")
+    expect(page).to_have_url(f"{base}/login?next={PATH}")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}{PATH}")
+    return email
+
+
+def listed(page: Page, visitor: str, stage: int, timeout: float = 30) -> Locator:
+    """The visitor's entry under the stage, reloading until the board shows it there."""
+    entry = page.locator(f'section[data-stage="{stage}"] li[data-prospect-id="{visitor}"]')
+    deadline = time.monotonic() + timeout
+    while entry.count() == 0 and time.monotonic() < deadline:
+        time.sleep(0.25)
+        page.reload()
+    expect(entry).to_have_count(1)
+    return entry
+
+
+def test_a_consultant_reviews_a_construction_prospect_and_adds_a_roadmap_note(
+    product: Product, page: Page
+) -> None:
+    visitor = f"v-planning-{RUN}"
+    click = {
+        "type": "cta.clicked",
+        "visitor_id": visitor,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "cta": {
+            "id": "mastery-workshop",
+            "label": "Mastery <em>Workshop</em>",
+            "stage": 6,
+            "points": 50,
+        },
+        "page": "https://example.com/mastery",
+        "utm": {"source": "newsletter", "medium": "email", "campaign": f"plan-{RUN}"},
+    }
+    assert product.post(click).status_code == 202
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on(
+        "console",
+        lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+
+    consultant = log_in(page, product.base, product)
+    prospect = listed(page, visitor, 5)
+    expect(prospect).to_contain_text("5 · Construction")
+    expect(prospect.locator(".entry")).to_contain_text("Mastery <em>Workshop</em>")
+    expect(prospect.locator(".entry")).to_contain_text("https://example.com/mastery")
+    expect(prospect.locator("em")).to_have_count(0)
+    expect(prospect.locator(".clicks")).to_have_text("1 click · 250 pts")
+    expect(prospect.locator(".tier")).to_have_text("Explorer")
+    expect(prospect.locator('table.periods tr[data-stage="5"]')).to_contain_text("Construction")
+    expect(prospect.locator(".notes li")).to_have_text(["No roadmap notes yet."])
+
+    # An empty note is refused on the page, visibly; nothing is posted.
+    prospect.get_by_role("button", name="Add note").click()
+    expect(prospect.locator(".error")).to_have_text("Write the note first.")
+
+    text = "Phase 1: <script>alert(1)</script> migrate onboarding"
+    prospect.get_by_placeholder("New roadmap note").fill(text)
+    prospect.get_by_role("button", name="Add note").click()
+    expect(prospect.locator(".status")).to_have_text("Note added.", timeout=20_000)
+    expect(prospect.locator(".error")).to_have_text("")
+    notes = prospect.locator(".notes li")
+    expect(notes).to_have_count(1)
+    expect(notes.first.locator(".text")).to_have_text(text)
+    expect(notes.first.locator(".meta")).to_contain_text(consultant)
+
+    # A second note lands on top; both survive a reload, newest first.
+    prospect.get_by_placeholder("New roadmap note").fill("Phase 2: train the team")
+    prospect.get_by_role("button", name="Add note").click()
+    expect(notes).to_have_count(2, timeout=20_000)
+    page.reload()
+    prospect = listed(page, visitor, 5)
+    expect(prospect.locator(".notes li .text")).to_have_text(["Phase 2: train the team", text])
+
+    answer = product.get(f"/v1/prospects/{visitor}/roadmap-notes")
+    assert answer.status_code == 200, answer.text
+    stored = answer.json()["notes"]
+    assert [n["text"] for n in stored] == ["Phase 2: train the team", text]
+    assert {n["author"] for n in stored} == {consultant}
+    assert all(n["prospect_id"] == visitor for n in stored)
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "customerplanningreview.png"), full_page=True)
+    assert problems == []
+
+
+def test_a_note_for_a_prospect_not_on_the_board_is_refused(product: Product) -> None:
+    answer = httpx.post(
+        f"{product.base}/v1/prospects/v-nobody-{RUN}/roadmap-notes",
+        json={"text": "hello"},
+        headers={"Authorization": f"Bearer {product.token}"},
+    )
+    assert answer.status_code == 404
+    unauthenticated = httpx.post(
+        f"{product.base}/v1/prospects/v-nobody-{RUN}/roadmap-notes", json={"text": "hello"}
+    )
+    assert unauthenticated.status_code == 401
+
+
+def test_a_visit_without_a_session_is_sent_to_the_login_page(product: Product) -> None:
+    answer = httpx.get(f"{product.base}{PATH}", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/login?next={PATH}"
