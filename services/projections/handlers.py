@@ -8,8 +8,8 @@ from schemas.envelope import Event
 from schemas.journey import ProspectsMergedV1
 from services.common.db import mark_processed, unprocessed
 from services.common.outbox import lock_journal
-from services.projections import store
-from services.projections.projector import project, roadmap_notes
+from services.projections import playbook_store, store
+from services.projections.projector import playbook_counts, project, roadmap_notes
 
 
 class BoardProjection:
@@ -45,3 +45,19 @@ class RoadmapNotesProjection:
     async def record_planning_events(self, events: Sequence[Event]) -> None:
         async with self.engine.begin() as conn:
             await store.record_notes(conn, roadmap_notes(events))
+
+
+class PlaybookStatsProjection:
+    """Counts the gated playbooks' views and submissions per variation. The additions and the
+    processed event ids commit in one transaction, so a redelivered batch adds nothing."""
+
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+
+    async def record_content_events(self, events: Sequence[Event]) -> None:
+        async with self.engine.begin() as conn:
+            fresh = await unprocessed(conn, playbook_store.PROCESSED, events)
+            if not fresh:
+                return
+            await playbook_store.add(conn, playbook_counts(fresh))
+            await mark_processed(conn, playbook_store.PROCESSED, [e.event_id for e in fresh])

@@ -14,20 +14,27 @@ from services.common.transport import Subscription, Transport
 from services.projections import store
 from services.projections.alerts_page import alerts_page_router
 from services.projections.api import roadmap_router, router
-from services.projections.handlers import BoardProjection, RoadmapNotesProjection
+from services.projections.handlers import (
+    BoardProjection,
+    PlaybookStatsProjection,
+    RoadmapNotesProjection,
+)
 from services.projections.kanban_page import kanban_router
 from services.projections.pages import pages_router
 from services.projections.planning_page import planning_router
+from services.projections.playbook_page import playbook_router
 from services.projections.settings import ProjectionsSettings
 
 GROUP = "projections"
 NOTES_GROUP = "projections-planning"
+CONTENT_GROUP = "projections-content"
 
 
 def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettings) -> ServiceParts:
     """The board read model, its JSON API and the consultants' pages."""
     board = BoardProjection(engine)
     notes = RoadmapNotesProjection(engine)
+    playbooks = PlaybookStatsProjection(engine)
     names = settings.names()
 
     async def startup() -> None:
@@ -45,6 +52,7 @@ def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettin
             alerts_page_router(),
             roadmap_router(engine, transport),
             planning_router(engine, names),
+            playbook_router(engine),
         ],
         subscriptions=[
             Subscription(
@@ -54,6 +62,12 @@ def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettin
                 NOTES_GROUP,
                 (topics.PLANNING,),
                 notes.record_planning_events,
+                max_batch=settings.batch_size,
+            ),
+            Subscription(
+                CONTENT_GROUP,
+                (topics.CONTENT,),
+                playbooks.record_content_events,
                 max_batch=settings.batch_size,
             ),
         ],
