@@ -4,76 +4,26 @@ entry point and time in stage, and the UTM filter narrows the board."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect
 
-from tests.processes import CLI, ROOT
+from tests.e2e.conftest import SCREENSHOTS, add_consultant
+from tests.e2e.conftest import log_in as enter
 from tests.product import Product
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-PASSWORD = "correct-horse-battery"
 RUN = uuid.uuid4().hex[:6]
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not os.access(CHROMIUM, os.X_OK):
-        done = subprocess.run(
-            ["bash", str(ROOT / "deploy" / "local" / "install.sh"), "chromium"],
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        if done.returncode != 0 or not os.access(CHROMIUM, os.X_OK):
-            pytest.fail(f"no Chromium at {CHROMIUM}; install.sh chromium said:\n{done.stderr}")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
 def consultant(product: Product) -> str:
-    email = f"consultant-{RUN}@example.com"
-    command = [*CLI, "users", "add", email, "--role", "consultant"]
-    added = subprocess.run(
-        [*command, "--data-dir", str(product.data_dir)],
-        input=f"{PASSWORD}\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
-    assert added.returncode == 0, added.stderr
-    return email
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    yield context.new_page()
-    context.close()
+    return add_consultant(product, "consultant")
 
 
 def click(
@@ -90,12 +40,7 @@ def click(
 
 
 def log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/customerjourney")
-    expect(page).to_have_url(f"{base}/login?next=/customerjourney")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/customerjourney")
+    enter(page, base, "/customerjourney", email)
 
 
 def card_of(page: Page, visitor: str, timeout: float = 30) -> Locator:

@@ -4,7 +4,6 @@ consultant's roadmap note goes through the event log and is listed under it."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 import uuid
 from datetime import UTC, datetime
@@ -12,32 +11,17 @@ from datetime import UTC, datetime
 import httpx
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.test_kanban_page import PASSWORD, SCREENSHOTS, browser, page
-from tests.processes import CLI, ROOT
+from tests.e2e.conftest import SCREENSHOTS, add_consultant
+from tests.e2e.conftest import log_in as enter
 from tests.product import Product
 
-__all__ = ["browser", "page"]  # the fixtures, shared with the kanban page's tests
 RUN = uuid.uuid4().hex[:6]
 PATH = "/customerplanningreview"
 
 
 def log_in(page: Page, base: str, product: Product) -> str:
-    email = f"planner-{RUN}-{uuid.uuid4().hex[:6]}@example.com"
-    added = subprocess.run(
-        [*CLI, "users", "add", email, "--role", "consultant", "--data-dir", str(product.data_dir)],
-        input=f"{PASSWORD}\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
-    assert added.returncode == 0, added.stderr
-    page.goto(f"{base}{PATH}")
-    expect(page).to_have_url(f"{base}/login?next={PATH}")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}{PATH}")
+    email = add_consultant(product, "planner")
+    enter(page, base, PATH, email)
     return email
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import subprocess
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -26,11 +25,10 @@ from schemas.content import (
 from schemas.envelope import Event
 from services.common.embedded_log import EmbeddedLog
 from services.projections.playbook_page import percent, seconds
-from tests.e2e.test_kanban_page import PASSWORD, SCREENSHOTS, browser, page
-from tests.processes import CLI, ROOT
+from tests.e2e.conftest import SCREENSHOTS, add_consultant
+from tests.e2e.conftest import log_in as enter
 from tests.product import Product
 
-__all__ = ["browser", "page"]  # the fixtures, shared with the kanban page's tests
 RUN = uuid.uuid4().hex[:6]
 PATH = "/playbookanalytics"
 A, B = f"pb-a-{RUN}", f"pb-b-{RUN}"
@@ -109,22 +107,7 @@ EXPECTED = {
 
 
 def log_in(page: Page, product: Product) -> None:
-    email = f"analyst-{RUN}-{uuid.uuid4().hex[:6]}@example.com"
-    added = subprocess.run(
-        [*CLI, "users", "add", email, "--role", "consultant", "--data-dir", str(product.data_dir)],
-        input=f"{PASSWORD}\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
-    assert added.returncode == 0, added.stderr
-    page.goto(f"{product.base}{PATH}")
-    expect(page).to_have_url(f"{product.base}/login?next={PATH}")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{product.base}{PATH}")
+    enter(page, product.base, PATH, add_consultant(product, "analyst"))
 
 
 def shown(page: Page) -> dict[tuple[str, str | None], tuple[str, ...]]:

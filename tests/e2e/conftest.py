@@ -1,0 +1,78 @@
+"""What every browser test shares: Debian's Chromium under Playwright, a fresh page per test,
+consultant accounts made with the CLI, and logging in through the /login page."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.processes import CLI, ROOT
+from tests.product import Product
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        done = subprocess.run(
+            ["bash", str(ROOT / "deploy" / "local" / "install.sh"), "chromium"],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if done.returncode != 0 or not os.access(CHROMIUM, os.X_OK):
+            pytest.fail(f"no Chromium at {CHROMIUM}; install.sh chromium said:\n{done.stderr}")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    yield context.new_page()
+    context.close()
+
+
+def add_consultant(product: Product, prefix: str) -> str:
+    """A new consultant account (unique: pytest may set a module's fixtures up twice)."""
+    email = f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
+    added = subprocess.run(
+        [*CLI, "users", "add", email, "--role", "consultant", "--data-dir", str(product.data_dir)],
+        input=f"{PASSWORD}\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert added.returncode == 0, added.stderr
+    return email
+
+
+def log_in(page: Page, base: str, path: str, email: str) -> None:
+    """Open `path`, be sent to /login, log in there, and land back on `path`."""
+    page.goto(f"{base}{path}")
+    expect(page).to_have_url(f"{base}/login?next={path}")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}{path}")
