@@ -8,10 +8,7 @@ of its own. Every value reaches the page through `html.escape`."""
 
 from __future__ import annotations
 
-import base64
 import csv
-import functools
-import hashlib
 import io
 from collections.abc import Callable, Mapping
 from html import escape
@@ -25,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.auth import SESSION_COOKIE, ConsultantSession, verify_token
 from services.projections import playbook_store
+from services.projections.playbook_assets import PAGE_STYLE
 from services.projections.projector import PlaybookCounts, PlaybookKey
-from services.projections.templates import LOGOUT_SCRIPT, STYLE, document
+from services.projections.templates import LOGOUT_SCRIPT, STYLE, document, policy
 
 PATH = "/playbookanalytics"
 API_PATH = "/v1/analytics/playbooks"
@@ -158,22 +156,6 @@ def seconds(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} s"
 
 
-PAGE_STYLE = """
-.analytics-main{padding:10px 16px 24px;max-width:1100px}
-table.playbooks{border-collapse:collapse;width:100%;background:#fff;border:1px solid #d3d9e2}
-table.playbooks th,table.playbooks td{padding:4px 10px;border-bottom:1px solid #e1e6ed;
-text-align:right;white-space:nowrap}
-table.playbooks th:first-child,table.playbooks td:first-child{text-align:left;
-white-space:normal;overflow-wrap:anywhere}
-table.playbooks thead th{background:#e6eaf0;font-size:12.5px}
-table.playbooks thead th a{color:#18263a;text-decoration:none}
-table.playbooks thead th[aria-sort] a{text-decoration:underline}
-table.playbooks tbody.playbook tr.total{background:#f6f8fb;font-weight:600}
-table.playbooks tbody.playbook tr.variation td:first-child{padding-left:26px;color:#4a5668}
-.actions{margin:0 0 8px}
-.empty{color:#6a7586}
-"""
-
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("playbook", "Playbook / variation"),
     ("views", "Views"),
@@ -183,19 +165,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _sha256(source: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode()).digest()).decode() + "'"
-
-
-@functools.cache
 def content_security_policy() -> str:
-    """Only the log-out script and the two style blocks, by hash."""
-    return (
-        f"default-src 'none'; script-src {_sha256(LOGOUT_SCRIPT)}; "
-        f"style-src {_sha256(STYLE)} {_sha256(PAGE_STYLE)}; "
-        "connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; "
-        "frame-ancestors 'none'"
-    )
+    return policy((LOGOUT_SCRIPT,), (STYLE, PAGE_STYLE))
 
 
 def playbook_router(engine: AsyncEngine) -> APIRouter:
