@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schemas.planning import RoadmapNoteRecordedV1
 from services.common.auth import ConsultantSession
 from services.common.transport import Transport
-from services.projections import store
+from services.projections import store, versions
 from services.projections.projector import BoardRow, RoadmapNote, stage_name
 
 
@@ -76,8 +76,9 @@ def router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
         after = _cursor(cursor) if cursor else None
         filters = store.Filters(stage, entry_point, utm_campaign, q)
         async with engine.connect() as conn:
-            found = await store.page(conn, filters, after=after, limit=limit + 1)
-            counts = await store.stage_counts(conn, filters)
+            tables = await versions.active_board(conn)
+            found = await store.page(conn, filters, after=after, limit=limit + 1, tables=tables)
+            counts = await store.stage_counts(conn, filters, tables)
         more = len(found) > limit
         found = found[:limit]
         return BoardPage(
@@ -123,7 +124,7 @@ def roadmap_router(engine: AsyncEngine, transport: Transport) -> APIRouter:
                 [{"loc": ("body", "text"), "msg": "the note is empty", "type": "value_error"}]
             )
         async with engine.connect() as conn:
-            if await store.one_row(conn, prospect_id) is None:
+            if await store.one_row(conn, prospect_id, await versions.active_board(conn)) is None:
                 raise HTTPException(404, f"no prospect {prospect_id!r} on the board")
         event = RoadmapNoteRecordedV1(
             event_id=uuid.uuid4(),

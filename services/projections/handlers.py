@@ -7,33 +7,34 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schemas.envelope import Event
 from schemas.journey import ProspectsMergedV1
 from services.common.db import mark_processed, unprocessed
-from services.common.outbox import lock_journal
-from services.projections import playbook_store, store
+from services.projections import playbook_store, store, versions
 from services.projections.projector import playbook_counts, project, roadmap_notes
 
 
 class BoardProjection:
     """Keeps the board's rows up to date with the journey's events. The rows, the ids merged
     away and the processed event ids commit in one transaction, so a redelivered batch changes
-    nothing."""
+    nothing. Without fixed `tables` it writes the active version, looked up in each transaction,
+    so it follows a rebuild's switch without a restart."""
 
-    def __init__(self, engine: AsyncEngine, tables: store.BoardTables = store.BOARD):
+    def __init__(self, engine: AsyncEngine, tables: store.BoardTables | None = None):
         self.engine, self.tables = engine, tables
 
     async def record_journey_events(self, events: Sequence[Event]) -> None:
         async with self.engine.begin() as conn:
             # A merge changes two prospects that may sit on different partitions, read by
-            # different instances: writers take turns (PostgreSQL advisory lock) so neither
-            # writes back a row the other has just removed.
-            await lock_journal(conn, self.tables.rows)
-            fresh = await unprocessed(conn, self.tables.processed, events)
+            # different instances: writers take turns so neither writes back a row the other
+            # has just removed. The same lock keeps a rebuild's switch from passing a batch by.
+            await versions.lock_board(conn)
+            tables = self.tables or await versions.active_board(conn)
+            fresh = await unprocessed(conn, tables.processed, events)
             if not fresh:
                 return
             touched = {e.subject_id for e in fresh}
             touched |= {e.merged_id for e in fresh if isinstance(e, ProspectsMergedV1)}
-            before = await store.load(conn, self.tables, touched)
-            await store.save(conn, self.tables, before, project(before, fresh))
-            await mark_processed(conn, self.tables.processed, [e.event_id for e in fresh])
+            before = await store.load(conn, tables, touched)
+            await store.save(conn, tables, before, project(before, fresh))
+            await mark_processed(conn, tables.processed, [e.event_id for e in fresh])
 
 
 class RoadmapNotesProjection:

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.auth import SESSION_COOKIE, Consultant, verify_token
-from services.projections import store
+from services.projections import store, versions
 from services.projections.kanban_assets import KANBAN_STYLE, SCRIPT
 from services.projections.projector import BoardRow, stage_name
 from services.projections.templates import STYLE, document, humanise, policy
@@ -41,9 +41,10 @@ def kanban_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
         if who is None:
             return RedirectResponse(f"/login?next={PATH}", status_code=303)
         async with engine.connect() as conn:
-            counts = await store.stage_counts(conn, store.Filters())
+            tables = await versions.active_board(conn)
+            counts = await store.stage_counts(conn, store.Filters(), tables)
             cards = {
-                s: await store.page(conn, store.Filters(stage=s), limit=COLUMN_CARDS)
+                s: await store.page(conn, store.Filters(stage=s), limit=COLUMN_CARDS, tables=tables)
                 for s in range(1, 7)
                 if counts[s]
             }

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.auth import SESSION_COOKIE, Consultant, verify_token
-from services.projections import store
+from services.projections import store, versions
 from services.projections.planning_assets import PLANNING_STYLE, SCRIPT
 from services.projections.projector import BoardRow, RoadmapNote, stage_name, time_per_stage
 from services.projections.templates import STYLE, document, humanise, policy
@@ -47,7 +47,8 @@ def planning_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
         if who is None:
             return RedirectResponse(f"/login?next={PATH}", status_code=303)
         async with engine.connect() as conn:
-            rows = await store.stage_rows(conn, PLANNING_STAGES, limit=MAX_PROSPECTS)
+            tables = await versions.active_board(conn)
+            rows = await store.stage_rows(conn, PLANNING_STAGES, MAX_PROSPECTS, tables)
             notes = await store.notes_of(conn, [r.prospect_id for r in rows])
         body = planning_page(who.email, names, datetime.now(UTC), rows, notes)
         return HTMLResponse(
