@@ -13,6 +13,18 @@ class ProjectionsSettings(BaseSettings):
         default=",".join(STAGE_NAMES),
         description="the six stage names, comma-separated, as the journey's rules name them",
     )
+    conversion_stage: int = Field(
+        default=4,
+        ge=2,
+        le=6,
+        description="analytics: a prospect converted once it reached this stage (4: Commitment)",
+    )
+    inactive_days: int = Field(
+        default=14,
+        ge=1,
+        le=3650,
+        description="analytics: days without activity after which a prospect counts as dropped off",
+    )
 
     @field_validator("stage_names")
     @classmethod

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
 from services.common.db import among, processed_events_table
+from services.projections.analytics_tables import peak_stage, replace_transitions, transitions_table
 from services.projections.projector import Board, BoardRow, Period, RoadmapNote
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -48,6 +49,7 @@ class BoardTables:
     rows: Table
     merged: Table
     processed: Table
+    transitions: Table
 
 
 def board_tables(name: str, metadata: MetaData) -> BoardTables:
@@ -73,18 +75,33 @@ def board_tables(name: str, metadata: MetaData) -> BoardTables:
         Column("utm_campaign", String(200)),
         Column("entry_captured_at", DateTime(timezone=True)),
         Column("stage_periods", JSON),
+        # The highest stage ever reached, for conversion; derived from the row when it is saved.
+        Column("peak_stage", Integer),
         Index(f"ix_{name}_last_activity", "last_activity_at", "prospect_id"),
         Index(f"ix_{name}_stage_last_activity", "stage", "last_activity_at", "prospect_id"),
         Index(f"ix_{name}_entry_cta_id", "entry_cta_id"),
         Index(f"ix_{name}_utm_campaign", "utm_campaign"),
+        # Covers the analytics cohort query (distribution, drop-off, overall conversion).
+        Index(f"ix_{name}_cohort", "created_at", "stage", "last_activity_at", "peak_stage"),
     )
+    for column in ("prospect_id", "email"):
+        # The search box matches anywhere in the id or email: trigram indexes on PostgreSQL
+        # (pg_trgm, created by migration 0007) keep that off a scan of the whole board.
+        Index(
+            f"ix_{name}_{column}_trgm",
+            func.lower(rows.c[column]).label(column),
+            postgresql_using="gin",
+            postgresql_ops={column: "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql")
     merged = Table(
         f"{name}_merged",
         metadata,
         Column("prospect_id", String(200), primary_key=True),
         Column("merged_into", String(200), nullable=False),
     )
-    return BoardTables(rows, merged, processed_events_table(metadata, name))
+    return BoardTables(
+        rows, merged, processed_events_table(metadata, name), transitions_table(name, metadata)
+    )
 
 
 metadata = MetaData()
@@ -133,6 +150,12 @@ async def save(conn: AsyncConnection, tables: BoardTables, before: Board, after:
         await conn.execute(delete(tables.rows).where(among(conn, tables.rows.c.prospect_id, chunk)))
     await _upsert(conn, tables.rows, [_values(r) for r in changed])
     await _upsert(conn, tables.merged, tombstones)
+    moved = [
+        r
+        for r in changed
+        if (old := before.rows.get(r.prospect_id)) is None or old.stage_periods != r.stage_periods
+    ]
+    await replace_transitions(conn, tables.transitions, gone, moved)
 
 
 async def all_rows(conn: AsyncConnection, tables: BoardTables = BOARD) -> dict[str, BoardRow]:
@@ -305,7 +328,8 @@ async def _upsert(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, 
 
 
 def _values(row: BoardRow) -> dict[str, Any]:
-    values = asdict(row)
+    # Shallow: `asdict` would deep-copy every period tuple, on the live path and in a replay.
+    values = {name: getattr(row, name) for name in ROW_FIELDS}
     for name in _TIMES:
         if values[name] is not None:
             values[name] = _utc(values[name])
@@ -313,6 +337,7 @@ def _values(row: BoardRow) -> dict[str, Any]:
         [stage, _utc(entered).isoformat(), _utc(left).isoformat() if left else None]
         for stage, entered, left in row.stage_periods
     ]
+    values["peak_stage"] = peak_stage(row.stage, row.stage_periods)
     return values
 
 

@@ -1,14 +1,16 @@
 """The board built live, batch by batch from partitions read in any interleaving, with
 redeliveries, by two instances at once on PostgreSQL, equals the board rebuilt from scratch by
 replaying the whole log into fresh tables (PostgreSQL and SQLite), equals the pure projection,
-and agrees with the journey's own state."""
+and agrees with the journey's own state; so do the analytics facts kept beside the rows."""
 
 from __future__ import annotations
 
 import asyncio
 import random
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import MetaData, select
@@ -18,6 +20,7 @@ from schemas.envelope import Event
 from services.common.db import create_engine, migrate
 from services.journey.domain import Prospect
 from services.projections import store
+from services.projections.analytics_tables import peak_stage, transitions
 from services.projections.handlers import BoardProjection
 from services.projections.projector import EMPTY, BoardRow, project
 from tests.infra import create_database
@@ -91,6 +94,31 @@ async def merged_of(engine: AsyncEngine, tables: store.BoardTables) -> dict[str,
         return {r.prospect_id: r.merged_into for r in found}
 
 
+Facts = tuple[list[tuple[Any, ...]], dict[str, int]]
+
+
+async def facts_of(engine: AsyncEngine, tables: store.BoardTables) -> Facts:
+    """The analytics facts: every transition, and each row's peak stage."""
+    t = tables.transitions
+    async with engine.connect() as conn:
+        moves = sorted(_fact(r._asdict()) for r in await conn.execute(select(t)))
+        peaks = await conn.execute(select(tables.rows.c.prospect_id, tables.rows.c.peak_stage))
+        return moves, {pid: peak for pid, peak in peaks}
+
+
+def _fact(values: dict[str, Any]) -> tuple[Any, ...]:
+    # SQLite gives datetimes back without their zone: they were written in UTC.
+    return tuple(
+        (v if v.tzinfo else v.replace(tzinfo=UTC)) if isinstance(v, datetime) else v
+        for v in values.values()
+    )
+
+
+def facts_of_rows(rows: dict[str, BoardRow]) -> Facts:
+    moves = sorted(_fact(f) for pid, r in rows.items() for f in transitions(pid, r.stage_periods))
+    return moves, {pid: peak_stage(r.stage, r.stage_periods) for pid, r in rows.items()}
+
+
 def agrees_with_journey(row: BoardRow, prospect: Prospect) -> bool:
     entry, periods = prospect.entry_point, prospect.periods
     return (
@@ -141,6 +169,12 @@ async def test_the_board_built_live_equals_the_board_rebuilt_by_replaying_the_lo
     assert live == dict(projected.rows)
     assert await merged_of(postgres, store.BOARD) == dict(projected.merged)
     assert await merged_of(sqlite, store.BOARD) == dict(projected.merged)
+
+    live_facts = await facts_of(postgres, store.BOARD)
+    assert live_facts == await facts_of(postgres, rebuilt_tables)
+    assert live_facts == await facts_of(sqlite, store.BOARD)
+    assert live_facts == facts_of_rows(dict(projected.rows))
+    assert len(live_facts[0]) > 500
 
     assert set(live) == set(journey.prospects)
     disagreeing = [
