@@ -12,7 +12,10 @@ from services.common.kafka import KafkaTransport
 from services.common.settings import CommonSettings
 from services.common.transport import Subscription, Transport
 from services.projections import store
+from services.projections.alert_feed_api import alert_feed_router
+from services.projections.alert_feed_store import AlertFeedProjection
 from services.projections.alerts_page import alerts_page_router
+from services.projections.analytics_page import analytics_router
 from services.projections.api import roadmap_router, router
 from services.projections.handlers import (
     BoardProjection,
@@ -28,6 +31,7 @@ from services.projections.settings import ProjectionsSettings
 GROUP = "projections"
 NOTES_GROUP = "projections-planning"
 CONTENT_GROUP = "projections-content"
+ALERTS_GROUP = "projections-alerts"
 
 
 def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettings) -> ServiceParts:
@@ -35,6 +39,7 @@ def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettin
     board = BoardProjection(engine)
     notes = RoadmapNotesProjection(engine)
     playbooks = PlaybookStatsProjection(engine)
+    alert_feed = AlertFeedProjection(engine)
     names = settings.names()
 
     async def startup() -> None:
@@ -53,6 +58,8 @@ def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettin
             roadmap_router(engine, transport),
             planning_router(engine, names),
             playbook_router(engine),
+            alert_feed_router(engine),
+            analytics_router(engine, settings),
         ],
         subscriptions=[
             Subscription(
@@ -62,6 +69,12 @@ def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettin
                 NOTES_GROUP,
                 (topics.PLANNING,),
                 notes.record_planning_events,
+                max_batch=settings.batch_size,
+            ),
+            Subscription(
+                ALERTS_GROUP,
+                (topics.ALERTS,),
+                alert_feed.record_alert_events,
                 max_batch=settings.batch_size,
             ),
             Subscription(

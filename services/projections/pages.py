@@ -1,15 +1,16 @@
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.common.auth import SESSION_COOKIE, Consultant, verify_token
-from services.projections import store
+from services.projections import store, versions
 from services.projections.board_html import PATH, BoardView, board_page
 from services.projections.templates import content_security_policy, login_page
 
@@ -19,8 +20,31 @@ MAX_FILTER = 200
 FILTERS = ("q", "stage", "entry_point", "utm_campaign")
 
 
+class Suggestions:
+    """The filters' suggestion lists (entry points, campaigns), re-read at most every `ttl`
+    seconds: grouping a whole board of 100,000 prospects for them would cost more than the rest
+    of the page, and a suggestion a few seconds late is harmless (the fields take any text)."""
+
+    def __init__(self, ttl: float = 30.0):
+        self.ttl = ttl
+        self._kept: tuple[str, float, list[tuple[str, str | None]], list[str]] | None = None
+
+    async def of(
+        self, conn: AsyncConnection, tables: store.BoardTables
+    ) -> tuple[list[tuple[str, str | None]], list[str]]:
+        now = time.monotonic()
+        kept = self._kept
+        if kept is not None and kept[0] == tables.rows.name and now - kept[1] < self.ttl:
+            return kept[2], kept[3]
+        entry_points = await store.entry_points(conn, tables)
+        campaigns = await store.campaigns(conn, tables)
+        self._kept = (tables.rows.name, now, entry_points, campaigns)
+        return entry_points, campaigns
+
+
 def pages_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
     pages = APIRouter(tags=["pages"])
+    suggestions = Suggestions()
 
     @pages.get("/", include_in_schema=False)
     async def home() -> Response:
@@ -51,21 +75,25 @@ def pages_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
             except ValueError:
                 errors.append("That page link is not valid any more; showing the first page.")
         async with engine.connect() as conn:
-            counts = await store.stage_counts(conn, filters)
+            tables = await versions.active_board(conn)
+            counts = await store.stage_counts(conn, filters, tables)
             if filters.stage is not None:
-                found = await store.page(conn, filters, after=after, limit=STAGE_CARDS + 1)
+                found = await store.page(
+                    conn, filters, after=after, limit=STAGE_CARDS + 1, tables=tables
+                )
                 cards = {filters.stage: found[:STAGE_CARDS]}
                 more = len(found) > STAGE_CARDS
                 next_cursor = store.encode_cursor(found[STAGE_CARDS - 1]) if more else None
             else:
                 cards = {
-                    s: await store.page(conn, replace(filters, stage=s), limit=COLUMN_CARDS)
+                    s: await store.page(
+                        conn, replace(filters, stage=s), limit=COLUMN_CARDS, tables=tables
+                    )
                     for s in range(1, 7)
                     if counts[s]
                 }
                 next_cursor = None
-            entry_points = await store.entry_points(conn)
-            campaigns = await store.campaigns(conn)
+            entry_points, campaigns = await suggestions.of(conn, tables)
         shown = {
             "q": filters.q or "",
             "stage": str(filters.stage or ""),
