@@ -23,6 +23,7 @@ _BY_TOPIC: dict[str, tuple[type[Event], ...]] = {
         journey.StageChangedV1,
         journey.StageSkippedV1,
         journey.ProspectMovedManuallyV1,
+        journey.ProspectRescoredV1,
         journey.ProspectEmailLinkedV1,
         journey.ProspectsMergedV1,
     ),
@@ -73,6 +74,7 @@ AnyEvent = Annotated[
     | journey.StageChangedV1
     | journey.StageSkippedV1
     | journey.ProspectMovedManuallyV1
+    | journey.ProspectRescoredV1
     | journey.ProspectEmailLinkedV1
     | journey.ProspectsMergedV1
     | alerts.AlertRaisedV1

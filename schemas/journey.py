@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
@@ -52,8 +53,10 @@ class StageChangedV1(Event):
     type: Literal["stage.changed.v1"] = "stage.changed.v1"
     old_stage: Stage
     new_stage: Stage
-    cause: Literal["points", "manual", "merge", "import"]
-    changed_by: str | None = Field(default=None, description="consultant for a manual move")
+    cause: Literal["points", "manual", "merge", "import", "rescore"]
+    changed_by: str | None = Field(
+        default=None, description="consultant for a manual move, operator for a rescore"
+    )
     reason: str | None = Field(default=None, max_length=1000)
 
 
@@ -81,6 +84,23 @@ class ProspectMovedManuallyV1(Event):
     points_delta: int = Field(
         default=0, description="points set to agree with the new stage's threshold"
     )
+
+
+class ProspectRescoredV1(Event):
+    """An operator applied new rules to the prospect's whole history (`crm-journey rescore`):
+    its points and stage are now what replaying its events under those rules gives."""
+
+    type: Literal["prospect.rescored.v1"] = "prospect.rescored.v1"
+    rescore_id: uuid.UUID = Field(description="one id for every prospect of the same rescore")
+    rules: str = Field(min_length=1, max_length=300, description="the rules file and its digest")
+    from_stage: Stage
+    to_stage: Stage
+    points_delta: int = Field(description="the rescored points minus the points held before")
+    total_points: int = Field(ge=0)
+    thousandths: int = Field(
+        default=0, ge=0, le=999, description="fraction of a point carried after decay, in 1/1000"
+    )
+    points_as_of: datetime = Field(description="event time the rescored points are valued at")
 
 
 class ProspectEmailLinkedV1(Event):

@@ -15,6 +15,7 @@ from schemas.journey import (
     ProspectCreatedV1,
     ProspectEmailLinkedV1,
     ProspectMovedManuallyV1,
+    ProspectRescoredV1,
     ProspectsMergedV1,
     StageChangedV1,
 )
@@ -97,6 +98,13 @@ def evolve(prospect: Prospect | None, event: Event) -> Prospect | None:
             points=prospect.points + event.points_delta,
             thousandths=0,
             points_as_of=max(prospect.points_as_of, event.occurred_at),
+        )
+    if isinstance(event, ProspectRescoredV1):
+        return _with(
+            prospect,
+            points=event.total_points,
+            thousandths=event.thousandths,
+            points_as_of=event.points_as_of,
         )
     if isinstance(event, ProspectEmailLinkedV1):
         return _with(prospect, email=event.email)

@@ -19,6 +19,7 @@ from schemas.journey import (
     ProspectCreatedV1,
     ProspectEmailLinkedV1,
     ProspectMovedManuallyV1,
+    ProspectRescoredV1,
     ProspectsMergedV1,
     StageChangedV1,
 )
@@ -148,6 +149,9 @@ def _evolve(row: BoardRow, event: Event) -> BoardRow:
     if isinstance(event, ProspectMovedManuallyV1):
         # A consultant's move is not the prospect's activity; its points follow the move.
         return replace(row, points=row.points + event.points_delta)
+    if isinstance(event, ProspectRescoredV1):
+        # New rules applied by an operator: not the prospect's activity either.
+        return replace(row, points=event.total_points)
     if isinstance(event, ProspectEmailLinkedV1):
         return replace(row, email=event.email, last_activity_at=active)
     if isinstance(event, ProspectsMergedV1):
