@@ -16,6 +16,8 @@ import uvicorn
 from services.common.app import tune_gc
 from services.common.auth import issue_token
 from services.common.settings import CommonSettings
+from services.journey.rescore_cli import rescore_command
+from services.projections.replay_cli import replay_app
 
 ROOT = Path(__file__).resolve().parents[1]
 app = typer.Typer(help="Hero Journey CRM", no_args_is_help=True, add_completion=False)
@@ -28,6 +30,7 @@ class Service(StrEnum):
     journey = "journey"
     alerts = "alerts"
     projections = "projections"
+    all = "all"
 
 
 class InfraAction(StrEnum):
@@ -82,18 +85,24 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
 ) -> None:
-    """Run one service against Kafka and PostgreSQL (see CRM_* settings in README)."""
+    """Run one service, or `all` of them in one process, against Kafka and PostgreSQL (see
+    CRM_* settings in README)."""
     common = CommonSettings()
     _logging(common.log_level)
     if not common.session_secret.get_secret_value():
         typer.echo("CRM_SESSION_SECRET must be set for a distributed service", err=True)
         raise typer.Exit(2)
-    if service is Service.ingest:
+    if service in (Service.ingest, Service.all) and not common.producer_keys():
+        typer.echo("CRM_INGEST_API_KEYS must name at least one producer key", err=True)
+        raise typer.Exit(2)
+    if service is Service.all:
+        from services import distributed
+
+        with _refusing_bad_rules():
+            application = distributed.create_app(common)
+    elif service is Service.ingest:
         from services.ingest.main import create_app as create_ingest
 
-        if not common.producer_keys():
-            typer.echo("CRM_INGEST_API_KEYS must name at least one producer key", err=True)
-            raise typer.Exit(2)
         application = create_ingest(common)
     elif service is Service.journey:
         from services.journey.main import create_app as create_journey
@@ -170,6 +179,8 @@ def token(
 
 users = typer.Typer(help="Consultant accounts", no_args_is_help=True)
 app.add_typer(users, name="users")
+app.add_typer(replay_app, name="replay")
+app.command("rescore")(rescore_command)
 
 
 def _password_from_stdin() -> str:

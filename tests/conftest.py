@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests import infra
-from tests.product import Product, running_product
+from tests.product import Product, running_product, running_real_product
 
 
 @pytest.fixture(scope="session")
@@ -25,5 +25,20 @@ def unique() -> str:
 
 
 @pytest.fixture(scope="session")
-def product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
+def embedded_product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
+    """`crm-journey run`, as `make run` starts it: embedded event log and SQLite."""
     yield from running_product(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def product(embedded_product: Product) -> Product:
+    """The embedded product, unless a directory's conftest says otherwise (tests/e2e does)."""
+    return embedded_product
+
+
+@pytest.fixture(scope="session")
+def real_product(
+    tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str, postgres_url: str
+) -> Iterator[Product]:
+    """`crm-journey serve all`: every service in one process on real Kafka and PostgreSQL."""
+    yield from running_real_product(tmp_path_factory, kafka_bootstrap, postgres_url)

@@ -1,27 +1,115 @@
-"""The embedded product in a child process, as `make run` starts it, shared by tests."""
+"""The product in a child process, shared by tests: embedded (`crm-journey run`, as `make run`
+starts it) or on real Kafka and PostgreSQL (`crm-journey serve all`)."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import Iterator
+import uuid
+from collections.abc import Coroutine, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from schemas import topics
+from schemas.envelope import Event
 from services.common.auth import issue_token
+from services.common.embedded_log import EmbeddedLog
+from services.common.kafka import KafkaTransport
+from tests.infra import create_database
 from tests.processes import crm
+
+SECRET = "test-session-secret"
+KEYS = "pk-site-a,pk-site-b"
+T = TypeVar("T")
+
+
+def in_own_loop(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end. Playwright's sync API keeps an event loop in the test's
+    thread, so `asyncio.run` there would refuse: run it in a thread of its own."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
+class EventLog(Protocol):
+    """The product's event log as a test reaches it: to count what was published, and to add
+    what a service that does not exist yet (content) will publish."""
+
+    def published(self, topic: str) -> int: ...
+
+    def publish(self, events: Sequence[Event]) -> None: ...
+
+
+@dataclass
+class EmbeddedEvents:
+    path: Path
+
+    def published(self, topic: str) -> int:
+        with sqlite3.connect(self.path) as db:
+            query = "SELECT COUNT(*) FROM log WHERE topic = ?"
+            return int(db.execute(query, (topic,)).fetchone()[0])
+
+    def publish(self, events: Sequence[Event]) -> None:
+        async def publish() -> None:
+            log = EmbeddedLog(self.path)
+            await log.start()
+            try:
+                await log.publish(events)
+            finally:
+                await log.stop()
+
+        in_own_loop(publish())
+
+
+@dataclass
+class KafkaEvents:
+    bootstrap: str
+    namespace: str
+
+    def published(self, topic: str) -> int:
+        """The sum of the topic's end offsets: records only, as the idempotent producer writes
+        no transaction markers."""
+        return in_own_loop(self._end_offsets(self.namespace + topic))
+
+    async def _end_offsets(self, topic: str) -> int:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap)
+        await consumer.start()
+        try:
+            await consumer.topics()  # fetches metadata, so partitions_for_topic knows the topic
+            partitions = consumer.partitions_for_topic(topic) or set()
+            ends = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
+            return sum(ends.values())
+        finally:
+            await consumer.stop()
+
+    def publish(self, events: Sequence[Event]) -> None:
+        async def publish() -> None:
+            producer = KafkaTransport(self.bootstrap, namespace=self.namespace, client_id="test")
+            await producer.start()
+            try:
+                await producer.publish(events)
+            finally:
+                await producer.stop()
+
+        in_own_loop(publish())
 
 
 @dataclass
 class Product:
-    """The embedded product running in a child process, as `make run` starts it."""
+    """The product running in a child process, reached over HTTP as its users reach it."""
 
     base: str
     data_dir: Path
     producer_key: str
     token: str
+    log: EventLog
+    # `crm-journey users add` options that reach this product's alerts database (accounts).
+    accounts: tuple[str, ...]
 
     def post(
         self, body: object | None = None, *, raw: bytes | None = None, key: str | None = None
@@ -36,21 +124,52 @@ class Product:
         return httpx.get(f"{self.base}{path}", headers={"Authorization": f"Bearer {self.token}"})
 
     def prospect(self, prospect_id: str) -> httpx.Response:
-        return httpx.get(
-            f"{self.base}/v1/prospects/{prospect_id}",
-            headers={"Authorization": f"Bearer {self.token}"},
-        )
+        return self.get(f"/v1/prospects/{prospect_id}")
 
     def published(self) -> int:
-        with sqlite3.connect(self.data_dir / "events.db") as db:
-            return int(db.execute("SELECT COUNT(*) FROM log WHERE topic = 'crm.web'").fetchone()[0])
+        """How many website events ingest has put on the log."""
+        return self.log.published(topics.WEB)
+
+    def publish(self, events: Sequence[Event]) -> None:
+        """Add events to the product's log, as another service would."""
+        self.log.publish(events)
+
+
+def _token() -> str:
+    return issue_token(SECRET, "c@example.com", "admin", 3600)
 
 
 def running_product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
+    """`crm-journey run`: the embedded event log and SQLite under a data directory."""
     data_dir = tmp_path_factory.mktemp("crm-data")
-    secret = "test-session-secret"
-    env = {"CRM_INGEST_API_KEYS": "pk-site-a,pk-site-b", "CRM_SESSION_SECRET": secret}
+    env = {"CRM_INGEST_API_KEYS": KEYS, "CRM_SESSION_SECRET": SECRET}
     with crm(["run", "--data-dir", str(data_dir)], data_dir / "crm.log", env) as base:
-        yield Product(
-            base, data_dir, "pk-site-b", issue_token(secret, "c@example.com", "admin", 3600)
-        )
+        events = EmbeddedEvents(data_dir / "events.db")
+        accounts = ("--data-dir", str(data_dir))
+        yield Product(base, data_dir, "pk-site-b", _token(), events, accounts)
+
+
+def running_real_product(
+    tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str, postgres_url: str
+) -> Iterator[Product]:
+    """`crm-journey serve all` on the test Kafka, under topic and group names of its own, and a
+    fresh PostgreSQL database, so runs (and other tests) never see each other's data."""
+    run = uuid.uuid4().hex[:10]
+    data_dir = tmp_path_factory.mktemp("crm-serve-all")
+    database = in_own_loop(create_database(postgres_url, f"product_{run}"))
+    namespace = f"product{run}."
+    env = {
+        "CRM_INGEST_API_KEYS": KEYS,
+        "CRM_SESSION_SECRET": SECRET,
+        "CRM_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "CRM_KAFKA_NAMESPACE": namespace,
+        "CRM_DATABASE_URL": database,
+        # Each service in the database of the run, whatever the environment says.
+        "CRM_JOURNEY_DATABASE_URL": database,
+        "CRM_ALERTS_DATABASE_URL": database,
+        "CRM_PROJECTIONS_DATABASE_URL": database,
+    }
+    with crm(["serve", "all"], data_dir / "crm.log", env) as base:
+        events = KafkaEvents(kafka_bootstrap, namespace)
+        accounts = ("--database-url", database)
+        yield Product(base, data_dir, "pk-site-b", _token(), events, accounts)

@@ -1,5 +1,6 @@
-"""What every browser test shares: Debian's Chromium under Playwright, a fresh page per test,
-consultant accounts made with the CLI, and logging in through the /login page."""
+"""What every browser test shares: the product on real Kafka and PostgreSQL (`crm-journey serve
+all`), Debian's Chromium under Playwright, a fresh page per test, consultant accounts made with
+the CLI in the product's own database, and logging in through the /login page."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -27,6 +29,20 @@ ARGS = [
 ]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 PASSWORD = "correct-horse-battery"
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.kafka)
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(scope="session")
+def product(real_product: Product) -> Product:
+    """Pages are tested on the product as it is deployed: Kafka and PostgreSQL, not embedded."""
+    return real_product
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +73,7 @@ def add_consultant(product: Product, prefix: str) -> str:
     """A new consultant account (unique: pytest may set a module's fixtures up twice)."""
     email = f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
     added = subprocess.run(
-        [*CLI, "users", "add", email, "--role", "consultant", "--data-dir", str(product.data_dir)],
+        [*CLI, "users", "add", email, "--role", "consultant", *product.accounts],
         input=f"{PASSWORD}\n",
         capture_output=True,
         text=True,

@@ -1,6 +1,6 @@
-"""The /humansherpadashboard page in Debian's Chromium, driven by Playwright, against the running
-embedded product: a consultant opens the dashboard, a website skip raises an alert that appears
-live (no reload), and the consultant acknowledges it and marks it as actioned."""
+"""The /humansherpadashboard page in Debian's Chromium, driven by Playwright, against the product
+on Kafka and PostgreSQL: a consultant opens the dashboard, a website skip raises an alert that
+appears live (no reload), and the consultant acknowledges it and marks it as actioned."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The /customerjourney page in Debian's Chromium, driven by Playwright, against the running
-embedded product: a consultant logs in, a website click becomes a card in its stage with its
+"""The /customerjourney page in Debian's Chromium, driven by Playwright, against the product on
+Kafka and PostgreSQL: a consultant logs in, a website click becomes a card in its stage with its
 entry point and time in stage, and the UTM filter narrows the board."""
 
 from __future__ import annotations

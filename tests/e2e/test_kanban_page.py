@@ -1,5 +1,5 @@
-"""The /journeykanban page in Debian's Chromium, driven by Playwright, against the running
-embedded product: a consultant drags a prospect's card to another stage, gives a reason, and the
+"""The /journeykanban page in Debian's Chromium, driven by Playwright, against the product on Kafka
+and PostgreSQL: a consultant drags a prospect's card to another stage, gives a reason, and the
 move is recorded in the prospect's timeline; a move the API refuses is shown, never lost."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The /customerplanningreview page in Debian's Chromium, driven by Playwright, against the
-running embedded product: a prospect who reached Construction is listed with its journey, and a
+"""The /customerplanningreview page in Debian's Chromium, driven by Playwright, against the product
+on Kafka and PostgreSQL: a prospect who reached Construction is listed with its journey, and a
 consultant's roadmap note goes through the event log and is listed under it."""
 
 from __future__ import annotations

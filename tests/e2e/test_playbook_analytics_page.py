@@ -1,16 +1,14 @@
 """The /playbookanalytics page in Debian's Chromium, driven by Playwright, against the running
-embedded product. Until the content service exists, the test records the content events itself,
-appending them to the product's embedded event log; the page must show the figures computed by
+product on Kafka and PostgreSQL. Until the content service exists, the test records the content
+events itself, publishing them on the product's log; the page must show the figures computed by
 hand, sort by its column headers, and offer the same figures as a CSV download."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import httpx
@@ -23,7 +21,6 @@ from schemas.content import (
     PlaybookCopyGeneratedV1,
 )
 from schemas.envelope import Event
-from services.common.embedded_log import EmbeddedLog
 from services.projections.playbook_page import percent, seconds
 from tests.e2e.conftest import SCREENSHOTS, add_consultant
 from tests.e2e.conftest import log_in as enter
@@ -37,19 +34,8 @@ _n = 0
 
 
 def record(product: Product, events: list[Event]) -> None:
-    """Append events to the product's embedded log, as the content service will."""
-
-    async def publish() -> None:
-        log = EmbeddedLog(product.data_dir / "events.db")
-        await log.start()
-        try:
-            await log.publish(events)
-        finally:
-            await log.stop()
-
-    # Playwright's sync API runs an event loop in this thread: publish from another one.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, publish()).result()
+    """Publish events on the product's log, as the content service will."""
+    product.publish(events)
 
 
 def _common() -> dict[str, object]:

@@ -1,0 +1,54 @@
+"""Composition root of `crm-journey serve all`: every service in one process, as the embedded
+product composes them, but over Kafka and PostgreSQL. Each service keeps its own engine (its own
+database URL setting, else CRM_DATABASE_URL), its own tables and migrations and its own consumer
+groups, so the same data can later be served by one process per service without a migration.
+One process also puts the pages, `/login` and `/v1/auth/*` on one origin with no reverse proxy."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.alerts.main import build as build_alerts
+from services.alerts.settings import AlertsSettings
+from services.common.app import assemble
+from services.common.db import create_engine
+from services.common.kafka import KafkaTransport
+from services.common.settings import CommonSettings
+from services.ingest.main import build as build_ingest
+from services.journey.main import build as build_journey
+from services.journey.settings import JourneySettings
+from services.projections.main import build as build_projections
+from services.projections.settings import ProjectionsSettings
+
+
+def create_app(common: CommonSettings | None = None) -> FastAPI:
+    """The caller checks the secrets first (`serve` refuses to start without them)."""
+    common = common or CommonSettings()
+    journey, alerts, projections = JourneySettings(), AlertsSettings(), ProjectionsSettings()
+    # One producer and one broker for the process; every subscription keeps its own group.
+    transport = KafkaTransport.from_settings(common, "crm-all")
+    secret = common.session_secret.get_secret_value()
+    return assemble(
+        "Hero Journey CRM",
+        [
+            build_ingest(transport, common),
+            build_journey(
+                create_engine(journey.database_url or common.database_url), transport, journey
+            ),
+            build_alerts(
+                create_engine(alerts.database_url or common.database_url),
+                transport,
+                alerts,
+                common,
+                session_secret=secret,
+            ),
+            build_projections(
+                create_engine(projections.database_url or common.database_url),
+                transport,
+                projections,
+            ),
+        ],
+        transport,
+        session_secret=secret,
+        producer_keys=common.producer_keys(),
+    )
