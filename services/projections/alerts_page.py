@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.common.auth import SESSION_COOKIE, Consultant, verify_token
 from services.projections.alerts_assets import ALERTS_SCRIPT, ALERTS_STYLE
-from services.projections.templates import LOGOUT_SCRIPT, STYLE, policy
+from services.projections.templates import LOGOUT_SCRIPT, STYLE, page_headers, policy
 
 PATH = "/humansherpadashboard"
 STATUSES = ("pending", "acknowledged", "actioned", "expired")
@@ -74,12 +74,7 @@ def alerts_page_router() -> APIRouter:
         priority = priority if priority in PRIORITIES else ""
         return HTMLResponse(
             alerts_page(who.email, status, priority),
-            headers={
-                "Content-Security-Policy": content_security_policy(),
-                "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff",
-                "Referrer-Policy": "same-origin",
-            },
+            headers=page_headers(content_security_policy()),
         )
 
     return pages

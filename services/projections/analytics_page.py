@@ -19,7 +19,7 @@ from services.projections.analytics_assets import PAGE_STYLE
 from services.projections.analytics_html import Dashboard, dashboard_body
 from services.projections.analytics_reports import Days, Reports
 from services.projections.settings import ProjectionsSettings
-from services.projections.templates import LOGOUT_SCRIPT, STYLE, document, policy
+from services.projections.templates import LOGOUT_SCRIPT, STYLE, document, page_headers, policy
 
 PATH = "/analyticsdashboard"
 
@@ -118,12 +118,7 @@ def analytics_page_router(reports: Reports, settings: ProjectionsSettings) -> AP
                 "Analytics", f"<style>{PAGE_STYLE}</style>{dashboard_body(view)}", LOGOUT_SCRIPT
             ),
             status_code=422 if form.errors else 200,
-            headers={
-                "Content-Security-Policy": content_security_policy(),
-                "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff",
-                "Referrer-Policy": "same-origin",
-            },
+            headers=page_headers(content_security_policy()),
         )
 
     return pages

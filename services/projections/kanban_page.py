@@ -18,7 +18,7 @@ from services.common.auth import SESSION_COOKIE, Consultant, verify_token
 from services.projections import store, versions
 from services.projections.kanban_assets import KANBAN_STYLE, SCRIPT
 from services.projections.projector import BoardRow, stage_name
-from services.projections.templates import STYLE, document, humanise, policy
+from services.projections.templates import STYLE, document, humanise, page_headers, policy
 
 PATH = "/journeykanban"
 COLUMN_CARDS = 50
@@ -51,12 +51,7 @@ def kanban_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
         body = kanban_page(who.email, names, datetime.now(UTC), counts, cards)
         return HTMLResponse(
             body,
-            headers={
-                "Content-Security-Policy": content_security_policy(),
-                "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff",
-                "Referrer-Policy": "same-origin",
-            },
+            headers=page_headers(content_security_policy()),
         )
 
     return pages

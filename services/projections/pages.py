@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.common.auth import SESSION_COOKIE, Consultant, verify_token
 from services.projections import store, versions
 from services.projections.board_html import PATH, BoardView, board_page
-from services.projections.templates import content_security_policy, login_page
+from services.projections.templates import content_security_policy, login_page, page_headers
 
 COLUMN_CARDS = 30
 STAGE_CARDS = 120
@@ -160,10 +160,5 @@ def _html(body: str, status_code: int = 200) -> HTMLResponse:
     return HTMLResponse(
         body,
         status_code=status_code,
-        headers={
-            "Content-Security-Policy": content_security_policy(),
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "same-origin",
-        },
+        headers=page_headers(content_security_policy()),
     )

@@ -21,7 +21,7 @@ from services.common.auth import SESSION_COOKIE, Consultant, verify_token
 from services.projections import store, versions
 from services.projections.planning_assets import PLANNING_STYLE, SCRIPT
 from services.projections.projector import BoardRow, RoadmapNote, stage_name, time_per_stage
-from services.projections.templates import STYLE, document, humanise, policy
+from services.projections.templates import STYLE, document, humanise, page_headers, policy
 
 PATH = "/customerplanningreview"
 PLANNING_STAGES = (5, 6)
@@ -53,12 +53,7 @@ def planning_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
         body = planning_page(who.email, names, datetime.now(UTC), rows, notes)
         return HTMLResponse(
             body,
-            headers={
-                "Content-Security-Policy": content_security_policy(),
-                "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff",
-                "Referrer-Policy": "same-origin",
-            },
+            headers=page_headers(content_security_policy()),
         )
 
     return pages

@@ -24,7 +24,7 @@ from services.common.auth import SESSION_COOKIE, ConsultantSession, verify_token
 from services.projections import playbook_store
 from services.projections.playbook_assets import PAGE_STYLE
 from services.projections.projector import PlaybookCounts, PlaybookKey
-from services.projections.templates import LOGOUT_SCRIPT, STYLE, document, policy
+from services.projections.templates import LOGOUT_SCRIPT, STYLE, document, page_headers, policy
 
 PATH = "/playbookanalytics"
 API_PATH = "/v1/analytics/playbooks"
@@ -215,12 +215,7 @@ def playbook_router(engine: AsyncEngine) -> APIRouter:
         body = playbook_page(who.email, await report(sort, order))
         return HTMLResponse(
             body,
-            headers={
-                "Content-Security-Policy": content_security_policy(),
-                "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff",
-                "Referrer-Policy": "same-origin",
-            },
+            headers=page_headers(content_security_policy()),
         )
 
     return api

@@ -120,6 +120,16 @@ def content_security_policy() -> str:
     return policy((LOGIN_SCRIPT, LOGOUT_SCRIPT), (STYLE,))
 
 
+def page_headers(csp: str) -> dict[str, str]:
+    """What every page is served with: its own script and style allowance, and never cached."""
+    return {
+        "Content-Security-Policy": csp,
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
+
+
 def document(title: str, body: str, script: str | None = None) -> str:
     tail = f"<script>{script}</script>" if script else ""
     return (

@@ -5,9 +5,7 @@ the API serves the figures to a consultant only."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,12 +22,10 @@ from schemas.alerts import (
 )
 from schemas.envelope import Event
 from services.common.auth import SESSION_COOKIE, issue_token
-from services.common.db import create_engine, migrate
-from services.projections import alert_feed_store, store
+from services.projections import alert_feed_store
 from services.projections.alert_feed import feed, responses
 from services.projections.alert_feed_api import alert_feed_router
 from services.projections.alert_feed_store import AlertFeedProjection
-from tests.infra import create_database
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
@@ -164,23 +160,10 @@ async def _redelivered_then_served(engine: AsyncEngine) -> None:
         assert bad.status_code == 422 and "`to`" in bad.text
 
 
-@pytest.fixture
-async def sqlite(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite:///{tmp_path / 'projections.db'}")
-    await migrate(engine, "projections", store.MIGRATIONS)
-    yield engine
-    await engine.dispose()
-
-
 async def test_the_feed_on_sqlite(sqlite: AsyncEngine) -> None:
     await _redelivered_then_served(sqlite)
 
 
 @pytest.mark.postgres
-async def test_the_feed_on_postgres(postgres_url: str, unique: str) -> None:
-    engine = create_engine(await create_database(postgres_url, f"alertfeed_{unique}"))
-    try:
-        await migrate(engine, "projections", store.MIGRATIONS)
-        await _redelivered_then_served(engine)
-    finally:
-        await engine.dispose()
+async def test_the_feed_on_postgres(postgres: AsyncEngine) -> None:
+    await _redelivered_then_served(postgres)

@@ -6,9 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -196,14 +194,6 @@ async def _redelivered(engine: AsyncEngine) -> None:
     await projection.record_content_events(events)  # all of them again
     async with engine.connect() as conn:
         assert await playbook_store.all_counts(conn) == EXPECTED
-
-
-@pytest.fixture
-async def sqlite(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite:///{tmp_path / 'projections.db'}")
-    await migrate(engine, "projections", store.MIGRATIONS)
-    yield engine
-    await engine.dispose()
 
 
 async def test_a_redelivered_batch_adds_nothing_on_sqlite(sqlite: AsyncEngine) -> None:

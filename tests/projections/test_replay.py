@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,32 +16,15 @@ from sqlalchemy import MetaData, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.envelope import Event
-from services.common.db import create_engine, migrate
+from services.common.db import create_engine
 from services.journey.domain import Prospect
 from services.projections import store
 from services.projections.analytics_tables import peak_stage, transitions
 from services.projections.handlers import BoardProjection
 from services.projections.projector import EMPTY, BoardRow, project
-from tests.infra import create_database
 from tests.projections.seeded import journey_log, partitions
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-async def postgres(postgres_url: str, unique: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(await create_database(postgres_url, f"projections_{unique}"))
-    await migrate(engine, "projections", store.MIGRATIONS)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-async def sqlite(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite:///{tmp_path / 'projections.db'}")
-    await migrate(engine, "projections", store.MIGRATIONS)
-    yield engine
-    await engine.dispose()
 
 
 def with_republished(events: Sequence[Event], rng: random.Random) -> list[Event]:
