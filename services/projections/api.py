@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schemas.planning import RoadmapNoteRecordedV1
 from services.common.auth import ConsultantSession
 from services.common.transport import Transport
-from services.projections import store, versions
+from services.projections import notes_store, store, versions
 from services.projections.projector import BoardRow, RoadmapNote, stage_name
 
 
@@ -150,7 +150,7 @@ def roadmap_router(engine: AsyncEngine, transport: Transport) -> APIRouter:
     async def roadmap_notes(prospect_id: str, _who: ConsultantSession) -> RoadmapNotes:
         """A prospect's roadmap notes, newest first."""
         async with engine.connect() as conn:
-            notes = (await store.notes_of(conn, [prospect_id]))[prospect_id]
+            notes = (await notes_store.notes_of(conn, [prospect_id]))[prospect_id]
         return RoadmapNotes(notes=[note_view(n) for n in notes])
 
     return api

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schemas.envelope import Event
 from schemas.journey import ProspectsMergedV1
 from services.common.db import mark_processed, unprocessed
-from services.projections import playbook_store, store, versions
+from services.projections import notes_store, playbook_store, store, versions
 from services.projections.projector import playbook_counts, project, roadmap_notes
 
 
@@ -45,7 +45,7 @@ class RoadmapNotesProjection:
 
     async def record_planning_events(self, events: Sequence[Event]) -> None:
         async with self.engine.begin() as conn:
-            await store.record_notes(conn, roadmap_notes(events))
+            await notes_store.record_notes(conn, roadmap_notes(events))
 
 
 class PlaybookStatsProjection:

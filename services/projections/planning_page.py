@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.auth import SESSION_COOKIE, Consultant, verify_token
-from services.projections import store, versions
+from services.projections import notes_store, store, versions
 from services.projections.planning_assets import PLANNING_STYLE, SCRIPT
 from services.projections.projector import BoardRow, RoadmapNote, stage_name, time_per_stage
 from services.projections.templates import STYLE, document, humanise, page_headers, policy
@@ -49,7 +49,7 @@ def planning_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
         async with engine.connect() as conn:
             tables = await versions.active_board(conn)
             rows = await store.stage_rows(conn, PLANNING_STAGES, MAX_PROSPECTS, tables)
-            notes = await store.notes_of(conn, [r.prospect_id for r in rows])
+            notes = await notes_store.notes_of(conn, [r.prospect_id for r in rows])
         body = planning_page(who.email, names, datetime.now(UTC), rows, notes)
         return HTMLResponse(
             body,

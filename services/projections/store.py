@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
     and_,
     delete,
     func,
@@ -35,7 +34,7 @@ from sqlalchemy.sql import Select
 
 from services.common.db import among, processed_events_table
 from services.projections.analytics_tables import peak_stage, replace_transitions, transitions_table
-from services.projections.projector import Board, BoardRow, Period, RoadmapNote
+from services.projections.projector import Board, BoardRow, Period
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BOARD_V1 = "projections_board_v1"
@@ -106,16 +105,6 @@ def board_tables(name: str, metadata: MetaData) -> BoardTables:
 
 metadata = MetaData()
 BOARD = board_tables(BOARD_V1, metadata)
-ROADMAP_NOTES = Table(
-    "projections_roadmap_notes",
-    metadata,
-    Column("note_id", String(36), primary_key=True),
-    Column("prospect_id", String(200), nullable=False),
-    Column("text", Text, nullable=False),
-    Column("author", String(320), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
-    Index("ix_projections_roadmap_notes_prospect", "prospect_id", "recorded_at"),
-)
 
 
 @dataclass(frozen=True)
@@ -130,7 +119,7 @@ async def load(conn: AsyncConnection, tables: BoardTables, ids: Iterable[str]) -
     """The part of the board these prospect ids touch."""
     rows: dict[str, BoardRow] = {}
     merged: dict[str, str] = {}
-    for chunk in _chunks(sorted(set(ids))):
+    for chunk in chunks(sorted(set(ids))):
         query = select(tables.rows).where(among(conn, tables.rows.c.prospect_id, chunk))
         rows.update((r.prospect_id, _row(r)) for r in await conn.execute(query))
         query = select(tables.merged).where(among(conn, tables.merged.c.prospect_id, chunk))
@@ -146,7 +135,7 @@ async def save(conn: AsyncConnection, tables: BoardTables, before: Board, after:
         for pid, into in after.merged.items()
         if before.merged.get(pid) != into
     ]
-    for chunk in _chunks(gone):
+    for chunk in chunks(gone):
         await conn.execute(delete(tables.rows).where(among(conn, tables.rows.c.prospect_id, chunk)))
     await _upsert(conn, tables.rows, [_values(r) for r in changed])
     await _upsert(conn, tables.merged, tombstones)
@@ -174,7 +163,7 @@ async def page(
     t = tables.rows
     query = _filtered(select(t), t, filters)
     if after is not None:
-        at, last = _utc(after[0]), after[1]
+        at, last = as_utc(after[0]), after[1]
         query = query.where(
             or_(
                 t.c.last_activity_at < at,
@@ -248,39 +237,8 @@ async def one_row(
     return _row(found) if found is not None else None
 
 
-async def record_notes(conn: AsyncConnection, notes: Sequence[RoadmapNote]) -> None:
-    """Insert notes not stored yet; a redelivered note is left as it was."""
-    if not notes:
-        return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    values = [{**asdict(n), "recorded_at": _utc(n.recorded_at)} for n in notes]
-    insert = dialect.insert(ROADMAP_NOTES).on_conflict_do_nothing(index_elements=["note_id"])
-    await conn.execute(insert, values)
-
-
-async def notes_of(
-    conn: AsyncConnection, prospect_ids: Sequence[str], limit: int = 100
-) -> dict[str, list[RoadmapNote]]:
-    """Each prospect's notes, newest first, at most `limit` each."""
-    t = ROADMAP_NOTES
-    out: dict[str, list[RoadmapNote]] = {pid: [] for pid in prospect_ids}
-    for chunk in _chunks(sorted(set(prospect_ids))):
-        query = (
-            select(t)
-            .where(among(conn, t.c.prospect_id, chunk))
-            .order_by(t.c.recorded_at.desc(), t.c.note_id.desc())
-        )
-        for r in await conn.execute(query):
-            notes = out[r.prospect_id]
-            if len(notes) < limit:
-                notes.append(
-                    RoadmapNote(r.note_id, r.prospect_id, r.text, r.author, _aware(r.recorded_at))
-                )
-    return out
-
-
 def encode_cursor(last: BoardRow) -> str:
-    raw = f"{_utc(last.last_activity_at).isoformat()}|{last.prospect_id}".encode()
+    raw = f"{as_utc(last.last_activity_at).isoformat()}|{last.prospect_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -332,9 +290,9 @@ def _values(row: BoardRow) -> dict[str, Any]:
     values = {name: getattr(row, name) for name in ROW_FIELDS}
     for name in _TIMES:
         if values[name] is not None:
-            values[name] = _utc(values[name])
+            values[name] = as_utc(values[name])
     values["stage_periods"] = [
-        [stage, _utc(entered).isoformat(), _utc(left).isoformat() if left else None]
+        [stage, as_utc(entered).isoformat(), as_utc(left).isoformat() if left else None]
         for stage, entered, left in row.stage_periods
     ]
     values["peak_stage"] = peak_stage(row.stage, row.stage_periods)
@@ -345,7 +303,7 @@ def _row(record: Any) -> BoardRow:
     values = {name: getattr(record, name) for name in ROW_FIELDS}
     for name in _TIMES:
         if values[name] is not None:
-            values[name] = _aware(values[name])
+            values[name] = as_aware(values[name])
     # Rows written before the column existed have none; a rebuild fills them.
     values["stage_periods"] = tuple(_period(p) for p in values["stage_periods"] or ())
     return BoardRow(**values)
@@ -355,20 +313,20 @@ def _period(stored: list[Any]) -> Period:
     stage, entered, left = stored
     return (
         int(stage),
-        _aware(datetime.fromisoformat(entered)),
-        _aware(datetime.fromisoformat(left)) if left else None,
+        as_aware(datetime.fromisoformat(entered)),
+        as_aware(datetime.fromisoformat(left)) if left else None,
     )
 
 
-def _utc(at: datetime) -> datetime:
+def as_utc(at: datetime) -> datetime:
     # SQLite keeps datetimes as text without an offset: one zone makes them compare right.
     return at.astimezone(UTC)
 
 
-def _aware(at: datetime) -> datetime:
+def as_aware(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
-def _chunks(items: list[str]) -> Iterable[list[str]]:
+def chunks(items: list[str]) -> Iterable[list[str]]:
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
