@@ -7,96 +7,49 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
+import time
+from collections import deque
+from collections.abc import AsyncIterator
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    insert,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import Table, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from schemas.catalogue import TOPIC_OF, serialize
-from schemas.envelope import Event
-from services.common.db import bulk_insert
+from services.common.journal import (
+    Appended,
+    Entries,
+    append,
+    append_for_relay,
+    entries,
+    journal_table,
+    lock_journal,
+    outgoing,
+    position_table,
+)
 from services.common.transport import Outgoing, Transport
+
+__all__ = [
+    "Appended",
+    "Entries",
+    "Relay",
+    "append",
+    "append_for_relay",
+    "entries",
+    "journal_table",
+    "lock_journal",
+    "position_table",
+]
 
 log = logging.getLogger(__name__)
 
-# Sequence numbers must be assigned in commit order, or the relay could step over a row that a
-# slower transaction commits later. One advisory lock per journal serialises appends (PostgreSQL;
-# SQLite serialises writers by itself).
-_APPEND_LOCK = "SELECT pg_advisory_xact_lock(hashtext(:name))"
 _LEADER_LOCK = "SELECT pg_try_advisory_lock(hashtext(:name))"
 
 
-def journal_table(metadata: MetaData, service: str) -> Table:
-    """Every event the service decided, in order: its timeline and its outbox."""
-    return Table(
-        f"{service}_journal",
-        metadata,
-        Column(
-            "seq",
-            BigInteger().with_variant(Integer, "sqlite"),
-            primary_key=True,
-            autoincrement=True,
-        ),
-        Column("event_id", String(36), nullable=False, unique=True),
-        Column("subject_id", String(200), nullable=False, index=True),
-        Column("type", String(100), nullable=False),
-        Column("occurred_at", DateTime(timezone=True), nullable=False),
-        Column("payload", Text, nullable=False),
-    )
-
-
-def position_table(metadata: MetaData, service: str) -> Table:
-    return Table(
-        f"{service}_relay_position",
-        metadata,
-        Column("name", String(100), primary_key=True),
-        Column("seq", BigInteger, nullable=False),
-    )
-
-
-async def lock_journal(conn: AsyncConnection, journal: Table) -> None:
-    """Take the journal's write lock until the transaction ends. Taken first, it also makes the
-    service's whole read-decide-write transaction exclusive, so no update is lost to a race."""
-    if conn.dialect.name == "postgresql":
-        await conn.execute(text(_APPEND_LOCK), {"name": f"{journal.name}:append"})
-
-
-async def append(conn: AsyncConnection, journal: Table, events: Sequence[Event]) -> None:
-    if not events:
-        return
-    await lock_journal(conn, journal)
-    await bulk_insert(
-        conn,
-        journal,
-        [
-            {
-                "event_id": str(e.event_id),
-                "subject_id": e.subject_id,
-                "type": e.type,
-                "occurred_at": e.occurred_at,
-                "payload": serialize(e).decode(),
-            }
-            for e in events
-        ],
-    )
-
-
 class Relay:
-    """Publishes a journal to the transport in order, remembering how far it got."""
+    """Publishes a journal to the transport in order, remembering how far it got. Batches this
+    process has just committed are handed over and published from memory; what it was not handed
+    (written elsewhere, before a restart, or past the backlog cap) is read from the journal. The
+    saved position trails by up to `save_every_s`: after a crash that much is published again,
+    and consumers drop the repeats by event id."""
 
     def __init__(
         self,
@@ -107,6 +60,8 @@ class Relay:
         *,
         batch: int = 2000,
         idle_s: float = 0.5,
+        save_every_s: float = 1.0,
+        backlog: int = 50_000,
     ):
         self.engine, self.journal, self.position, self.transport = (
             engine,
@@ -114,11 +69,37 @@ class Relay:
             position,
             transport,
         )
-        self.batch, self.idle_s = batch, idle_s
+        self.batch, self.idle_s, self.save_every_s, self.backlog = (
+            batch,
+            idle_s,
+            save_every_s,
+            backlog,
+        )
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._handed: deque[Appended] = deque()
+        self._handed_messages = 0
+        self._read_journal = True
+        self.published: int | None = None  # the last seq published, known while relaying
+        self._saved: int | None = None
+        self._saved_at = 0.0
 
     def wake(self) -> None:
+        """Something was appended that was not handed over: read the journal."""
+        self._read_journal = True
+        self._wake.set()
+
+    def hand_over(self, appended: Appended | None) -> None:
+        """Journal rows whose transaction has committed (never before: a rolled-back batch must
+        not be published), to publish without reading them back."""
+        if appended is None:
+            return
+        size = len(appended.messages)
+        if self.published is not None and self._handed_messages + size <= self.backlog:
+            self._handed.append(appended)
+            self._handed_messages += size
+        else:
+            self._read_journal = True
         self._wake.set()
 
     async def start(self) -> None:
@@ -130,11 +111,16 @@ class Relay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+            with contextlib.suppress(Exception):
+                await self._save_position(force=True)
+            self._forget()
 
     async def publish_pending(self) -> int:
-        """Publish what the journal holds past the saved position; returns how many."""
+        """Publish what the journal holds past the published position; returns how many."""
+        if self.published is None:
+            async with self.engine.connect() as conn:
+                self.published = self._saved = await self._last(conn)
         async with self.engine.connect() as conn:
-            last = await self._last(conn)
             rows = (
                 await conn.execute(
                     select(
@@ -143,17 +129,34 @@ class Relay:
                         self.journal.c.type,
                         self.journal.c.payload,
                     )
-                    .where(self.journal.c.seq > last)
+                    .where(self.journal.c.seq > self.published)
                     .order_by(self.journal.c.seq)
                     .limit(self.batch)
                 )
             ).all()
-        if not rows:
-            return 0
-        await self.transport.publish_raw([_outgoing(r) for r in rows])
-        async with self.engine.begin() as conn:
-            await self._save(conn, rows[-1].seq)
+        if rows:
+            await self.transport.publish_raw([outgoing(r) for r in rows])
+            self.published = int(rows[-1].seq)
         return len(rows)
+
+    async def _publish_handed(self) -> int:
+        """Publish the handed-over batches that continue the published position."""
+        messages: list[Outgoing] = []
+        last = self.published
+        while self._handed and last is not None and len(messages) < self.batch:
+            head = self._handed[0]
+            if head.last_seq > last and head.last_seq - len(head.messages) != last:
+                self._read_journal = True  # a gap: rows this process was not handed
+                break
+            self._handed.popleft()
+            self._handed_messages -= len(head.messages)
+            if head.last_seq > last:
+                messages.extend(head.messages)
+                last = head.last_seq
+        if messages:
+            await self.transport.publish_raw(messages)
+            self.published = last
+        return len(messages)
 
     async def _run(self) -> None:
         while True:
@@ -164,14 +167,42 @@ class Relay:
                 raise
             except Exception as exc:
                 log.warning("relay of %s failed, will retry: %r", self.journal.name, exc)
+                self._forget()
                 await asyncio.sleep(1.0)
 
     async def _relay(self) -> None:
+        self._forget()
         while True:
             self._wake.clear()
-            if await self.publish_pending() < self.batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.idle_s)
+            done = await self._publish_handed()
+            if not done and (self._read_journal or self._handed):
+                self._read_journal = False
+                done = await self.publish_pending()
+                self._read_journal = done > 0  # keep reading while the journal has more
+            if done:
+                await self._save_position(force=False)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.idle_s)
+            if not self._wake.is_set():
+                self._read_journal = True  # idle: look for rows written by other processes
+                await self._save_position(force=True)
+
+    def _forget(self) -> None:
+        self.published = self._saved = None
+        self._handed.clear()
+        self._handed_messages = 0
+        self._read_journal = True
+
+    async def _save_position(self, *, force: bool) -> None:
+        seq = self.published
+        if seq is None or seq == self._saved:
+            return
+        if not force and time.monotonic() - self._saved_at < self.save_every_s:
+            return
+        async with self.engine.begin() as conn:
+            await self._save(conn, seq)
+        self._saved, self._saved_at = seq, time.monotonic()
 
     @contextlib.asynccontextmanager
     async def _leadership(self) -> AsyncIterator[None]:
@@ -204,12 +235,3 @@ class Relay:
         )
         if done.rowcount == 0:
             await conn.execute(insert(self.position).values(name=self.journal.name, seq=seq))
-
-
-def _outgoing(row: Any) -> Outgoing:
-    return Outgoing(
-        TOPIC_OF[row.type],
-        row.subject_id.encode(),
-        row.payload.encode(),
-        (("type", row.type.encode()),),
-    )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from schemas.envelope import Event
 from schemas.journey import ProspectsMergedV1
 from services.common.db import mark_processed, unprocessed
-from services.common.outbox import Relay, append, lock_journal
+from services.common.outbox import Appended, Relay, append_for_relay, entries, lock_journal
 from services.journey import metrics, store
 from services.journey.domain import (
     MoveStage,
@@ -45,10 +46,14 @@ class Workset:
         wanted = {email for e in events if (email := getattr(e, "email", None))}
         for p in (await store.by_email(conn, wanted)).values():
             state.setdefault(p.id, p)
-        emails: dict[str, str] = {}
-        for p in sorted(state.values(), key=lambda p: (p.created_at, p.id), reverse=True):
-            if p.email:
-                emails[p.email] = p.id
+        # The elder keeps a shared email: it is written last. Only prospects with an email are
+        # sorted (sorting all of them cost 4 % of throughput).
+        with_email = (p for p in state.values() if p.email)
+        emails = {
+            p.email: p.id
+            for p in sorted(with_email, key=lambda p: (p.created_at, p.id), reverse=True)
+            if p.email
+        }
         return cls(state, set(state), alias, emails)
 
     def apply(self, event: Event, rules: Rules) -> list[Event]:
@@ -139,8 +144,7 @@ class Journey:
                     self.cache.forget()
                 work = await Workset.load(conn, fresh, self.cache)
                 decided = [out for event in fresh for out in work.apply(event, self.rules)]
-                await work.save(conn)
-                await append(conn, store.journal, decided)
+                appended = await self._save(conn, work, decided)
                 await mark_processed(conn, store.processed, [e.event_id for e in fresh])
                 written = await store.bump_generation(conn)
         except BaseException:
@@ -148,7 +152,7 @@ class Journey:
             raise
         self.cache.keep(written, work)
         metrics.count(decided)
-        self._wake()
+        self._hand_over(appended)
 
     async def move(self, move: MoveStage) -> Prospect:
         """A consultant's manual move; raises Refused when the rules do not allow it."""
@@ -164,10 +168,10 @@ class Journey:
             moved = fold(current, decided)
             assert moved is not None
             await store.save(conn, [moved], {pid}, {})
-            await append(conn, store.journal, decided)
+            appended = await append_for_relay(conn, store.journal, decided)
             await store.bump_generation(conn)
         metrics.count(decided)
-        self._wake()
+        self._hand_over(appended)
         return moved
 
     async def import_prospects(self, rows: Sequence[Event]) -> list[str]:
@@ -184,12 +188,24 @@ class Journey:
                 if not out:
                     skipped.append(row.subject_id)
             await work.save(conn)
-            await append(conn, store.journal, decided)
+            appended = await append_for_relay(conn, store.journal, decided)
             await store.bump_generation(conn)
         metrics.count(decided)
-        self._wake()
+        self._hand_over(appended)
         return skipped
 
-    def _wake(self) -> None:
+    @staticmethod
+    async def _save(conn: AsyncConnection, work: Workset, decided: list[Event]) -> Appended | None:
+        """Save the prospects, then journal `decided`. The journal entries are serialized while
+        the database runs the prospects' upsert (it was ~10 % of a batch's time, waiting)."""
+        saving = asyncio.ensure_future(work.save(conn))
+        try:
+            await asyncio.sleep(0)  # the upsert goes out
+            serialized = entries(decided)
+        finally:
+            await saving
+        return await append_for_relay(conn, store.journal, serialized)
+
+    def _hand_over(self, appended: Appended | None) -> None:
         if self.relay is not None:
-            self.relay.wake()
+            self.relay.hand_over(appended)

@@ -1,0 +1,141 @@
+"""The outbox relay on SQLite (embedded) and PostgreSQL, publishing to the embedded log: batches
+handed over after commit go out from memory, rows it was not handed are read from the journal,
+in journal order, and a crash between commit and publish loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from schemas import topics
+from schemas.catalogue import parse_event
+from schemas.envelope import Event
+from schemas.web import CtaClickedV1
+from services.common.db import create_engine, migrate
+from services.common.embedded_log import EmbeddedLog
+from services.common.outbox import Appended, Relay, append, append_for_relay, lock_journal
+from services.journey import store
+from services.journey.domain import decide
+from tests.infra import create_database
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, unique: str
+) -> AsyncIterator[AsyncEngine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'journey.db'}"
+    else:
+        url = await create_database(request.getfixturevalue("postgres_url"), f"relay_{unique}")
+    engine = create_engine(url)
+    await migrate(engine, "journey", store.MIGRATIONS)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def log(tmp_path: Path) -> AsyncIterator[EmbeddedLog]:
+    log = EmbeddedLog(tmp_path / "events.db")
+    await log.start()
+    yield log
+    await log.stop()
+
+
+def first_clicks(n: int, offset: int) -> list[Event]:
+    events: list[Event] = []
+    for i in range(offset, offset + n):
+        click = CtaClickedV1(
+            event_id=uuid.uuid4(),
+            occurred_at=T0 + timedelta(seconds=i),
+            subject_id=f"v-{i}",
+            cta={"id": "guide", "label": "Read the guide", "stage": 4, "points": 10},
+            page="https://example.com/guides",
+        )
+        events += decide(None, click)
+    return events
+
+
+async def commit(engine: AsyncEngine, events: Sequence[Event], *, handed: bool) -> Appended | None:
+    async with engine.begin() as conn:
+        await lock_journal(conn, store.journal)
+        if handed:
+            return await append_for_relay(conn, store.journal, events)
+        await append(conn, store.journal, events)
+        return None
+
+
+async def published_ids(log: EmbeddedLog) -> list[str]:
+    return [str(parse_event(r.value).event_id) for r in await log.read(topics.JOURNEY)]
+
+
+async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def journal_end(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.max(store.journal.c.seq)))).scalar_one())
+
+
+async def test_handed_over_batches_and_rows_written_elsewhere_go_out_once_in_journal_order(
+    engine: AsyncEngine, log: EmbeddedLog
+) -> None:
+    # No idle polling within the test: only a hand-over, or a gap it reveals, publishes.
+    relay = Relay(engine, store.journal, store.relay_position, log, idle_s=60)
+    await relay.start()
+    try:
+
+        async def relay_ready() -> bool:
+            return relay.published is not None
+
+        await until(relay_ready)
+        a, b, c = first_clicks(3, 0), first_clicks(2, 3), first_clicks(4, 5)
+        relay.hand_over(await commit(engine, a, handed=True))
+
+        async def a_out() -> bool:
+            return len(await published_ids(log)) == len(a)
+
+        await until(a_out)
+        await commit(engine, b, handed=False)  # another process's write: nobody tells the relay
+        relay.hand_over(await commit(engine, c, handed=True))
+        end = await journal_end(engine)
+
+        async def all_out() -> bool:
+            return relay.published == end
+
+        await until(all_out)
+        assert await published_ids(log) == [str(e.event_id) for e in [*a, *b, *c]]
+    finally:
+        await relay.stop()
+
+
+async def test_rows_committed_but_never_published_go_out_after_a_restart_and_only_once(
+    engine: AsyncEngine, log: EmbeddedLog
+) -> None:
+    before_crash = first_clicks(3, 0)
+    await commit(engine, before_crash, handed=True)  # the process died before handing it over
+    end = await journal_end(engine)
+    expected = [str(e.event_id) for e in before_crash]
+
+    for _ in range(2):  # the second start finds the position saved by the first stop
+        relay = Relay(engine, store.journal, store.relay_position, log, idle_s=0.05)
+        await relay.start()
+
+        async def all_out(relay: Relay = relay) -> bool:
+            return relay.published == end
+
+        await until(all_out)
+        await relay.stop()
+        assert await published_ids(log) == expected
