@@ -80,8 +80,9 @@ class KafkaEvents:
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap)
         await consumer.start()
         try:
-            await consumer.topics()  # fetches metadata, so partitions_for_topic knows the topic
-            partitions = consumer.partitions_for_topic(topic) or set()
+            # A group-less consumer's own metadata covers only assigned topics: ask the cluster.
+            cluster = await consumer._client.fetch_all_metadata()
+            partitions = cluster.partitions_for_topic(topic) or set()
             ends = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
             return sum(ends.values())
         finally:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schemas.planning import RoadmapNoteRecordedV1
 from services.common.auth import ConsultantSession
 from services.common.transport import Transport
-from services.projections import notes_store, store, versions
+from services.projections import notes_store, store, tiers_store, versions
 from services.projections.projector import BoardRow, RoadmapNote, stage_name
 
 
@@ -36,6 +36,7 @@ class BoardCard(BaseModel):
     points: int
     clicks: int
     imported: bool
+    tier: str = Field(description="from the billing service's upgrades; else the default tier")
     entry_point: BoardEntryPoint | None = Field(description="null for imported prospects")
     entered_stage_at: datetime
     created_at: datetime
@@ -55,7 +56,7 @@ class BoardPage(BaseModel):
     next_cursor: str | None = Field(description="pass as `cursor` for the next page")
 
 
-def router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
+def router(engine: AsyncEngine, names: tuple[str, ...], default_tier: str) -> APIRouter:
     api = APIRouter(tags=["projections"])
 
     @api.get("/v1/board", response_model=BoardPage)
@@ -79,10 +80,13 @@ def router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
             tables = await versions.active_board(conn)
             found = await store.page(conn, filters, after=after, limit=limit + 1, tables=tables)
             counts = await store.stage_counts(conn, filters, tables)
+            tiers = await tiers_store.tiers_of(
+                conn, tables, [r.prospect_id for r in found[:limit]], default_tier
+            )
         more = len(found) > limit
         found = found[:limit]
         return BoardPage(
-            rows=[card(r, names) for r in found],
+            rows=[card(r, names, tiers[r.prospect_id]) for r in found],
             stages=[
                 StageCount(stage=s, name=stage_name(s, names), count=n) for s, n in counts.items()
             ],
@@ -166,7 +170,7 @@ def note_view(note: RoadmapNote) -> RoadmapNoteView:
     )
 
 
-def card(row: BoardRow, names: tuple[str, ...]) -> BoardCard:
+def card(row: BoardRow, names: tuple[str, ...], tier: str) -> BoardCard:
     entry = None
     if row.entry_kind is not None:
         entry = BoardEntryPoint(
@@ -188,6 +192,7 @@ def card(row: BoardRow, names: tuple[str, ...]) -> BoardCard:
         points=row.points,
         clicks=row.clicks,
         imported=row.imported,
+        tier=tier,
         entry_point=entry,
         entered_stage_at=row.entered_stage_at,
         created_at=row.created_at,

@@ -27,11 +27,13 @@ from services.projections.pages import pages_router
 from services.projections.planning_page import planning_router
 from services.projections.playbook_page import playbook_router
 from services.projections.settings import ProjectionsSettings
+from services.projections.tiers_store import TierProjection
 
 GROUP = "projections"
 NOTES_GROUP = "projections-planning"
 CONTENT_GROUP = "projections-content"
 ALERTS_GROUP = "projections-alerts"
+BILLING_GROUP = "projections-billing"
 
 
 def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettings) -> ServiceParts:
@@ -40,6 +42,7 @@ def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettin
     notes = RoadmapNotesProjection(engine)
     playbooks = PlaybookStatsProjection(engine)
     alert_feed = AlertFeedProjection(engine)
+    tier_projection = TierProjection(engine)
     names = settings.names()
 
     async def startup() -> None:
@@ -51,12 +54,12 @@ def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettin
     return ServiceParts(
         "projections",
         routers=[
-            router(engine, names),
+            router(engine, names, settings.default_tier),
             pages_router(engine, names),
             kanban_router(engine, names),
             alerts_page_router(),
             roadmap_router(engine, transport),
-            planning_router(engine, names),
+            planning_router(engine, names, settings.default_tier),
             playbook_router(engine),
             alert_feed_router(engine),
             analytics_router(engine, settings),
@@ -75,6 +78,12 @@ def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettin
                 ALERTS_GROUP,
                 (topics.ALERTS,),
                 alert_feed.record_alert_events,
+                max_batch=settings.batch_size,
+            ),
+            Subscription(
+                BILLING_GROUP,
+                (topics.BILLING,),
+                tier_projection.record_billing_events,
                 max_batch=settings.batch_size,
             ),
             Subscription(

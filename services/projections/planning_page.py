@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.auth import SESSION_COOKIE, Consultant, verify_token
-from services.projections import notes_store, store, versions
+from services.projections import notes_store, store, tiers_store, versions
 from services.projections.planning_assets import PLANNING_STYLE, SCRIPT
 from services.projections.projector import BoardRow, RoadmapNote, stage_name, time_per_stage
 from services.projections.templates import STYLE, document, humanise, page_headers, policy
@@ -26,15 +26,13 @@ from services.projections.templates import STYLE, document, humanise, page_heade
 PATH = "/customerplanningreview"
 PLANNING_STAGES = (5, 6)
 MAX_PROSPECTS = 200
-# Tiers come with billing; until it feeds the board every prospect is on the free tier.
-DEFAULT_TIER = "Explorer"
 
 
 def content_security_policy() -> str:
     return policy((SCRIPT,), (STYLE, PLANNING_STYLE))
 
 
-def planning_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
+def planning_router(engine: AsyncEngine, names: tuple[str, ...], default_tier: str) -> APIRouter:
     pages = APIRouter(tags=["pages"])
 
     @pages.get(PATH, response_class=HTMLResponse)
@@ -49,8 +47,10 @@ def planning_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
         async with engine.connect() as conn:
             tables = await versions.active_board(conn)
             rows = await store.stage_rows(conn, PLANNING_STAGES, MAX_PROSPECTS, tables)
-            notes = await notes_store.notes_of(conn, [r.prospect_id for r in rows])
-        body = planning_page(who.email, names, datetime.now(UTC), rows, notes)
+            ids = [r.prospect_id for r in rows]
+            notes = await notes_store.notes_of(conn, ids)
+            tiers = await tiers_store.tiers_of(conn, tables, ids, default_tier)
+        body = planning_page(who.email, names, datetime.now(UTC), rows, notes, tiers)
         return HTMLResponse(
             body,
             headers=page_headers(content_security_policy()),
@@ -65,9 +65,11 @@ def planning_page(
     now: datetime,
     rows: Sequence[BoardRow],
     notes: Mapping[str, Sequence[RoadmapNote]],
+    tiers: Mapping[str, str],
 ) -> str:
     sections = "".join(
-        _section(s, names, now, [r for r in rows if r.stage == s], notes) for s in PLANNING_STAGES
+        _section(s, names, now, [r for r in rows if r.stage == s], notes, tiers)
+        for s in PLANNING_STAGES
     )
     body = (
         f"<style>{PLANNING_STYLE}</style>"
@@ -91,9 +93,12 @@ def _section(
     now: datetime,
     rows: Sequence[BoardRow],
     notes: Mapping[str, Sequence[RoadmapNote]],
+    tiers: Mapping[str, str],
 ) -> str:
     name = escape(stage_name(s, names))
-    items = "".join(_prospect(r, names, now, notes.get(r.prospect_id, ())) for r in rows)
+    items = "".join(
+        _prospect(r, names, now, notes.get(r.prospect_id, ()), tiers[r.prospect_id]) for r in rows
+    )
     content = (
         f'<ul class="prospects">{items}</ul>'
         if rows
@@ -106,7 +111,7 @@ def _section(
 
 
 def _prospect(
-    row: BoardRow, names: tuple[str, ...], now: datetime, notes: Sequence[RoadmapNote]
+    row: BoardRow, names: tuple[str, ...], now: datetime, notes: Sequence[RoadmapNote], tier: str
 ) -> str:
     pid = escape(row.prospect_id)
     key = hashlib.sha256(row.prospect_id.encode()).hexdigest()[:16]
@@ -117,7 +122,7 @@ def _prospect(
         f"<h3>{escape(row.email or row.prospect_id)}</h3>{ident}"
         "<dl>"
         f"<dt>Stage</dt><dd>{row.stage} · {escape(stage_name(row.stage, names))}</dd>"
-        f'<dt>Tier</dt><dd><span class="tier">{escape(DEFAULT_TIER)}</span></dd>'
+        f'<dt>Tier</dt><dd><span class="tier">{escape(tier)}</span></dd>'
         f'<dt>Entry point</dt><dd class="entry">{_entry(row)}</dd>'
         f'<dt>Activity</dt><dd class="clicks">{clicks} · {row.points} pts</dd>'
         "</dl>"

@@ -13,6 +13,12 @@ class ProjectionsSettings(BaseSettings):
         default=",".join(STAGE_NAMES),
         description="the six stage names, comma-separated, as the journey's rules name them",
     )
+    default_tier: str = Field(
+        default="Explorer",
+        min_length=1,
+        max_length=100,
+        description="the tier of a prospect the billing service has not upgraded",
+    )
     conversion_stage: int = Field(
         default=4,
         ge=2,

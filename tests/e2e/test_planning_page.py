@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import httpx
 from playwright.sync_api import Locator, Page, expect
 
+from schemas.billing import TierUpgradedV1
 from tests.e2e.conftest import SCREENSHOTS, add_consultant
 from tests.e2e.conftest import log_in as enter
 from tests.product import Product
@@ -34,6 +35,11 @@ def listed(page: Page, visitor: str, stage: int, timeout: float = 30) -> Locator
         page.reload()
     expect(entry).to_have_count(1)
     return entry
+
+
+def tier_shown(page: Page, visitor: str) -> str:
+    found = page.locator(f'li[data-prospect-id="{visitor}"] .tier')
+    return found.inner_text() if found.count() == 1 else ""
 
 
 def test_a_consultant_reviews_a_construction_prospect_and_adds_a_roadmap_note(
@@ -93,6 +99,27 @@ def test_a_consultant_reviews_a_construction_prospect_and_adds_a_roadmap_note(
     page.reload()
     prospect = listed(page, visitor, 5)
     expect(prospect.locator(".notes li .text")).to_have_text(["Phase 2: train the team", text])
+
+    # The billing service upgrades the prospect: the page and the board show the new tier.
+    product.publish(
+        [
+            TierUpgradedV1(
+                event_id=uuid.uuid4(),
+                occurred_at=datetime.now(UTC),
+                subject_id=visitor,
+                old_tier="Explorer",
+                new_tier="Accelerator",
+                source="checkout",
+            )
+        ]
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and "Accelerator" not in tier_shown(page, visitor):
+        time.sleep(0.25)
+        page.reload()
+    expect(listed(page, visitor, 5).locator(".tier")).to_have_text("Accelerator")
+    rows = product.get(f"/v1/board?q={visitor}").json()["rows"]
+    assert [(r["prospect_id"], r["tier"]) for r in rows] == [(visitor, "Accelerator")]
 
     answer = product.get(f"/v1/prospects/{visitor}/roadmap-notes")
     assert answer.status_code == 200, answer.text
