@@ -208,6 +208,11 @@ async def _raw_records_only(_message: Any) -> None:
     return None
 
 
+# The log is the system of record: read models and rescoring replay it from its start, so its
+# topics keep every event (the broker's default would delete them after 7 days).
+KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
+
+
 async def ensure_topics(
     bootstrap_servers: str, names: Iterable[str], partitions: int, replication_factor: int = 1
 ) -> None:
@@ -221,7 +226,10 @@ async def ensure_topics(
                 await admin.create_topics(
                     [
                         NewTopic(
-                            n, num_partitions=partitions, replication_factor=replication_factor
+                            n,
+                            num_partitions=partitions,
+                            replication_factor=replication_factor,
+                            topic_configs=KEEP_FOREVER,
                         )
                         for n in missing
                     ]
