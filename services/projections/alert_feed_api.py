@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.auth import ConsultantSession
-from services.projections import alert_feed_store
+from services.projections import alert_feed_store, versions
 from services.projections.alert_feed import responses
 from services.projections.analytics_api import PREFIX, From, To, window_of
 
@@ -25,7 +25,8 @@ def alert_feed_router(engine: AsyncEngine) -> APIRouter:
         directly) and to actioned: count, average, median and p90 in seconds."""
         window = window_of(first, to)
         async with engine.connect() as conn:
-            rows = await alert_feed_store.raised_between(conn, window.start, window.end)
+            table = (await versions.active_models(conn)).alerts
+            rows = await alert_feed_store.raised_between(conn, window.start, window.end, table)
         return {
             "from": window.start,
             "to": window.end,

@@ -1,5 +1,6 @@
-"""The alert feed's table and its projection: rows and the ids of the events applied commit in
-one transaction, so a redelivered batch changes nothing."""
+"""The alert feed's table, one per read-model version, and how events are applied to it: rows
+and the ids of the events applied commit in one transaction, so a redelivered batch changes
+nothing."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    MetaData,
     String,
     Table,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from schemas.envelope import Event
 from services.common.db import among, mark_processed, processed_events_table, unprocessed
@@ -27,65 +29,70 @@ from services.projections.alert_feed import AlertRow, feed
 from services.projections.store import metadata
 
 ALERT_FEED = "projections_alert_feed"
-FEED = Table(
-    ALERT_FEED,
-    metadata,
-    Column("alert_id", String(36), primary_key=True),
-    Column("prospect_id", String(200), nullable=False),
-    Column("priority", String(10), nullable=False),
-    Column("status", String(20), nullable=False),
-    Column("target_stage", Integer, nullable=False),
-    Column("gap", Integer, nullable=False),
-    Column("raised_at", DateTime(timezone=True), nullable=False),
-    Column("repeats", Integer, nullable=False),
-    Column("escalated", Boolean, nullable=False),
-    Column("acknowledged_at", DateTime(timezone=True)),
-    Column("acknowledged_by", String(320)),
-    Column("actioned_at", DateTime(timezone=True)),
-    Column("actioned_by", String(320)),
-    Column("expired_at", DateTime(timezone=True)),
-    Index(f"ix_{ALERT_FEED}_raised_at", "raised_at"),
-)
+
+
+def feed_table(name: str, metadata: MetaData) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("alert_id", String(36), primary_key=True),
+        Column("prospect_id", String(200), nullable=False),
+        Column("priority", String(10), nullable=False),
+        Column("status", String(20), nullable=False),
+        Column("target_stage", Integer, nullable=False),
+        Column("gap", Integer, nullable=False),
+        Column("raised_at", DateTime(timezone=True), nullable=False),
+        Column("repeats", Integer, nullable=False),
+        Column("escalated", Boolean, nullable=False),
+        Column("acknowledged_at", DateTime(timezone=True)),
+        Column("acknowledged_by", String(320)),
+        Column("actioned_at", DateTime(timezone=True)),
+        Column("actioned_by", String(320)),
+        Column("expired_at", DateTime(timezone=True)),
+        Index(f"ix_{name}_raised_at", "raised_at"),
+    )
+
+
+FEED = feed_table(ALERT_FEED, metadata)
 PROCESSED = processed_events_table(metadata, ALERT_FEED)
 _FIELDS = tuple(f.name for f in fields(AlertRow))
 _TIMES = ("raised_at", "acknowledged_at", "actioned_at", "expired_at")
 
 
-class AlertFeedProjection:
-    def __init__(self, engine: AsyncEngine):
-        self.engine = engine
-
-    async def record_alert_events(self, events: Sequence[Event]) -> None:
-        async with self.engine.begin() as conn:
-            fresh = await unprocessed(conn, PROCESSED, events)
-            if not fresh:
-                return
-            ids = {str(a) for e in fresh if (a := getattr(e, "alert_id", None)) is not None}
-            await _save(conn, feed(await _load(conn, ids), fresh))
-            await mark_processed(conn, PROCESSED, [e.event_id for e in fresh])
+async def record(
+    conn: AsyncConnection, events: Sequence[Event], table: Table = FEED, ledger: Table = PROCESSED
+) -> None:
+    """Apply the events not applied yet to `table` and note their ids in `ledger`."""
+    fresh = await unprocessed(conn, ledger, events)
+    if not fresh:
+        return
+    ids = {str(a) for e in fresh if (a := getattr(e, "alert_id", None)) is not None}
+    await save(conn, feed(await _load(conn, ids, table), fresh), table)
+    await mark_processed(conn, ledger, [e.event_id for e in fresh])
 
 
 async def raised_between(
-    conn: AsyncConnection, start: datetime | None, end: datetime | None
+    conn: AsyncConnection, start: datetime | None, end: datetime | None, table: Table = FEED
 ) -> list[AlertRow]:
     """Alerts raised in [start, end)."""
-    query = select(FEED)
+    query = select(table)
     if start is not None:
-        query = query.where(FEED.c.raised_at >= start)
+        query = query.where(table.c.raised_at >= start)
     if end is not None:
-        query = query.where(FEED.c.raised_at < end)
+        query = query.where(table.c.raised_at < end)
     return [_row(r) for r in await conn.execute(query)]
 
 
-async def _load(conn: AsyncConnection, ids: Iterable[str]) -> dict[str, AlertRow]:
+async def _load(conn: AsyncConnection, ids: Iterable[str], table: Table) -> dict[str, AlertRow]:
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = await conn.execute(select(FEED).where(among(conn, FEED.c.alert_id, wanted)))
+    rows = await conn.execute(select(table).where(among(conn, table.c.alert_id, wanted)))
     return {r.alert_id: _row(r) for r in rows}
 
 
-async def _save(conn: AsyncConnection, rows: Mapping[str, AlertRow]) -> None:
+async def save(conn: AsyncConnection, rows: Mapping[str, AlertRow], table: Table = FEED) -> None:
+    """Store these rows over those with the same alert ids."""
     if not rows:
         return
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
@@ -93,7 +100,7 @@ async def _save(conn: AsyncConnection, rows: Mapping[str, AlertRow]) -> None:
         {k: (v.astimezone(UTC) if k in _TIMES and v else v) for k, v in asdict(r).items()}
         for r in rows.values()
     ]
-    insert = dialect.insert(FEED)
+    insert = dialect.insert(table)
     changes = {c: insert.excluded[c] for c in _FIELDS if c != "alert_id"}
     await conn.execute(
         insert.on_conflict_do_update(index_elements=["alert_id"], set_=changes), values

@@ -77,11 +77,12 @@ def router(engine: AsyncEngine, names: tuple[str, ...], default_tier: str) -> AP
         after = _cursor(cursor) if cursor else None
         filters = store.Filters(stage, entry_point, utm_campaign, q)
         async with engine.connect() as conn:
-            tables = await versions.active_board(conn)
+            models = await versions.active_models(conn)
+            tables = models.board
             found = await store.page(conn, filters, after=after, limit=limit + 1, tables=tables)
             counts = await store.stage_counts(conn, filters, tables)
             tiers = await tiers_store.tiers_of(
-                conn, tables, [r.prospect_id for r in found[:limit]], default_tier
+                conn, tables, [r.prospect_id for r in found[:limit]], default_tier, models.tiers
             )
         more = len(found) > limit
         found = found[:limit]
@@ -154,7 +155,8 @@ def roadmap_router(engine: AsyncEngine, transport: Transport) -> APIRouter:
     async def roadmap_notes(prospect_id: str, _who: ConsultantSession) -> RoadmapNotes:
         """A prospect's roadmap notes, newest first."""
         async with engine.connect() as conn:
-            notes = (await notes_store.notes_of(conn, [prospect_id]))[prospect_id]
+            table = (await versions.active_models(conn)).notes
+            notes = (await notes_store.notes_of(conn, [prospect_id], table=table))[prospect_id]
         return RoadmapNotes(notes=[note_view(n) for n in notes])
 
     return api

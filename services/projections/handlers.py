@@ -7,7 +7,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schemas.envelope import Event
 from schemas.journey import ProspectsMergedV1
 from services.common.db import mark_processed, unprocessed
-from services.projections import notes_store, playbook_store, store, versions
+from services.projections import (
+    alert_feed_store,
+    notes_store,
+    playbook_store,
+    store,
+    tiers_store,
+    versions,
+)
 from services.projections.projector import playbook_counts, project, roadmap_notes
 
 
@@ -38,14 +45,17 @@ class BoardProjection:
 
 
 class RoadmapNotesProjection:
-    """Keeps the consultants' roadmap notes; a note's id is its key, so a redelivery adds none."""
+    """Keeps the consultants' roadmap notes; a note's id is its key, so a redelivery adds none.
+    Like every projection here it writes the active version under the read models' lock."""
 
     def __init__(self, engine: AsyncEngine):
         self.engine = engine
 
     async def record_planning_events(self, events: Sequence[Event]) -> None:
         async with self.engine.begin() as conn:
-            await notes_store.record_notes(conn, roadmap_notes(events))
+            await versions.lock_board(conn)
+            tables = await versions.active_models(conn)
+            await notes_store.record_notes(conn, roadmap_notes(events), tables.notes)
 
 
 class PlaybookStatsProjection:
@@ -57,8 +67,36 @@ class PlaybookStatsProjection:
 
     async def record_content_events(self, events: Sequence[Event]) -> None:
         async with self.engine.begin() as conn:
-            fresh = await unprocessed(conn, playbook_store.PROCESSED, events)
+            await versions.lock_board(conn)
+            tables = await versions.active_models(conn)
+            fresh = await unprocessed(conn, tables.playbooks_processed, events)
             if not fresh:
                 return
-            await playbook_store.add(conn, playbook_counts(fresh))
-            await mark_processed(conn, playbook_store.PROCESSED, [e.event_id for e in fresh])
+            await playbook_store.add(conn, playbook_counts(fresh), tables.playbooks)
+            await mark_processed(conn, tables.playbooks_processed, [e.event_id for e in fresh])
+
+
+class AlertFeedProjection:
+    """The alert feed from the alerts service's events, into the active version."""
+
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+
+    async def record_alert_events(self, events: Sequence[Event]) -> None:
+        async with self.engine.begin() as conn:
+            await versions.lock_board(conn)
+            tables = await versions.active_models(conn)
+            await alert_feed_store.record(conn, events, tables.alerts, tables.alerts_processed)
+
+
+class TierProjection:
+    """Each prospect's tier from the billing service's upgrades, into the active version."""
+
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+
+    async def record_billing_events(self, events: Sequence[Event]) -> None:
+        async with self.engine.begin() as conn:
+            await versions.lock_board(conn)
+            tables = await versions.active_models(conn)
+            await tiers_store.record(conn, events, tables.tiers, tables.tiers_processed)

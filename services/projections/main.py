@@ -13,21 +13,21 @@ from services.common.settings import CommonSettings
 from services.common.transport import Subscription, Transport
 from services.projections import store
 from services.projections.alert_feed_api import alert_feed_router
-from services.projections.alert_feed_store import AlertFeedProjection
 from services.projections.alerts_page import alerts_page_router
 from services.projections.analytics_page import analytics_router
 from services.projections.api import roadmap_router, router
 from services.projections.handlers import (
+    AlertFeedProjection,
     BoardProjection,
     PlaybookStatsProjection,
     RoadmapNotesProjection,
+    TierProjection,
 )
 from services.projections.kanban_page import kanban_router
 from services.projections.pages import pages_router
 from services.projections.planning_page import planning_router
 from services.projections.playbook_page import playbook_router
 from services.projections.settings import ProjectionsSettings
-from services.projections.tiers_store import TierProjection
 
 GROUP = "projections"
 NOTES_GROUP = "projections-planning"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from sqlalchemy import Column, DateTime, Index, String, Table, Text, select
+from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, Text, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -14,33 +14,43 @@ from services.common.db import among
 from services.projections.projector import RoadmapNote
 from services.projections.store import as_aware, as_utc, chunks, metadata
 
-ROADMAP_NOTES = Table(
-    "projections_roadmap_notes",
-    metadata,
-    Column("note_id", String(36), primary_key=True),
-    Column("prospect_id", String(200), nullable=False),
-    Column("text", Text, nullable=False),
-    Column("author", String(320), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
-    Index("ix_projections_roadmap_notes_prospect", "prospect_id", "recorded_at"),
-)
+
+def notes_table(name: str, metadata: MetaData) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("note_id", String(36), primary_key=True),
+        Column("prospect_id", String(200), nullable=False),
+        Column("text", Text, nullable=False),
+        Column("author", String(320), nullable=False),
+        Column("recorded_at", DateTime(timezone=True), nullable=False),
+        Index(f"ix_{name}_prospect", "prospect_id", "recorded_at"),
+    )
 
 
-async def record_notes(conn: AsyncConnection, notes: Sequence[RoadmapNote]) -> None:
+ROADMAP_NOTES = notes_table("projections_roadmap_notes", metadata)
+
+
+async def record_notes(
+    conn: AsyncConnection, notes: Sequence[RoadmapNote], table: Table = ROADMAP_NOTES
+) -> None:
     """Insert notes not stored yet; a redelivered note is left as it was."""
     if not notes:
         return
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     values = [{**asdict(n), "recorded_at": as_utc(n.recorded_at)} for n in notes]
-    insert = dialect.insert(ROADMAP_NOTES).on_conflict_do_nothing(index_elements=["note_id"])
+    insert = dialect.insert(table).on_conflict_do_nothing(index_elements=["note_id"])
     await conn.execute(insert, values)
 
 
 async def notes_of(
-    conn: AsyncConnection, prospect_ids: Sequence[str], limit: int = 100
+    conn: AsyncConnection,
+    prospect_ids: Sequence[str],
+    limit: int = 100,
+    table: Table = ROADMAP_NOTES,
 ) -> dict[str, list[RoadmapNote]]:
     """Each prospect's notes, newest first, at most `limit` each."""
-    t = ROADMAP_NOTES
+    t = table
     out: dict[str, list[RoadmapNote]] = {pid: [] for pid in prospect_ids}
     for chunk in chunks(sorted(set(prospect_ids))):
         query = (

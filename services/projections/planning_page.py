@@ -45,11 +45,12 @@ def planning_router(engine: AsyncEngine, names: tuple[str, ...], default_tier: s
         if who is None:
             return RedirectResponse(f"/login?next={PATH}", status_code=303)
         async with engine.connect() as conn:
-            tables = await versions.active_board(conn)
+            models = await versions.active_models(conn)
+            tables = models.board
             rows = await store.stage_rows(conn, PLANNING_STAGES, MAX_PROSPECTS, tables)
             ids = [r.prospect_id for r in rows]
-            notes = await notes_store.notes_of(conn, ids)
-            tiers = await tiers_store.tiers_of(conn, tables, ids, default_tier)
+            notes = await notes_store.notes_of(conn, ids, table=models.notes)
+            tiers = await tiers_store.tiers_of(conn, tables, ids, default_tier, models.tiers)
         body = planning_page(who.email, names, datetime.now(UTC), rows, notes, tiers)
         return HTMLResponse(
             body,

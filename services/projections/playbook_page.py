@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.auth import SESSION_COOKIE, ConsultantSession, verify_token
-from services.projections import playbook_store
+from services.projections import playbook_store, versions
 from services.projections.playbook_assets import PAGE_STYLE
 from services.projections.projector import PlaybookCounts, PlaybookKey
 from services.projections.templates import LOGOUT_SCRIPT, STYLE, document, page_headers, policy
@@ -174,7 +174,8 @@ def playbook_router(engine: AsyncEngine) -> APIRouter:
 
     async def report(sort: str, order: str) -> PlaybookAnalytics:
         async with engine.connect() as conn:
-            counts = await playbook_store.all_counts(conn)
+            table = (await versions.active_models(conn)).playbooks
+            counts = await playbook_store.all_counts(conn, table)
         return analytics(counts, sort, order)
 
     @api.get(API_PATH, response_model=PlaybookAnalytics)

@@ -1,25 +1,29 @@
-"""Rebuilding the board read model: replay the journey's log from its start into fresh versioned
-tables, catch up with what arrived meanwhile under the board's lock, and switch reads and the
-live projection over in that same transaction. The old version's tables stay until dropped."""
+"""Rebuilding the read models: replay each one's topic from its start into a fresh version's
+tables, catch up with what arrived meanwhile under the read models' lock, and switch reads and
+the live projections over in that same transaction. The old version's tables stay until
+dropped."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from schemas import topics
 from schemas.catalogue import InvalidEvent, parse_event
 from schemas.envelope import Event
-from services.common.db import bulk_insert, mark_processed
+from services.common.db import bulk_insert
 from services.common.log_reader import LogReader, Positions
 from services.common.transport import Record
 from services.projections import store, versions
-from services.projections.projector import EMPTY, Board, project
+from services.projections.projector import project
+from services.projections.read_models import ReadModels
+from services.projections.replay_models import BoardFold, Fold, other_folds
 
 # (events read so far, events to read); called as the replay goes.
 Progress = Callable[[int, int], None]
@@ -36,6 +40,8 @@ class Rebuilt:
     unreadable: int
     prospects: int
     seconds: float
+    sizes: Mapping[str, int] = field(default_factory=dict)
+    """Rows of each read model besides the board, by its topic."""
 
     @property
     def rate(self) -> float:
@@ -44,10 +50,9 @@ class Rebuilt:
 
 @dataclass
 class _Replay:
-    """The board built in memory, and the ids of the events already in it."""
+    """The version being filled, and the ids of the events already applied."""
 
-    tables: store.BoardTables
-    board: Board = EMPTY
+    tables: ReadModels
     seen: set[uuid.UUID] = field(default_factory=set)
     read: int = 0
     duplicates: int = 0
@@ -73,22 +78,78 @@ class _Replay:
         return out
 
 
+@dataclass
+class _Source:
+    """One topic, the read model folded from it, and how far it has been read."""
+
+    reader: LogReader
+    fold: Fold
+    first: Positions = field(default_factory=dict)
+    done: Positions = field(default_factory=dict)
+
+
 async def rebuild(
-    engine: AsyncEngine, reader: LogReader, progress: Progress | None = None
+    engine: AsyncEngine,
+    reader: LogReader,
+    progress: Progress | None = None,
+    others: Mapping[str, LogReader] | None = None,
 ) -> Rebuilt:
-    """Replay the whole log into the next version and switch to it; `reader` is started."""
+    """Replay the log into the next version of every read model and switch to it. `reader`
+    reads the journey's topic; `others` the other read models' topics (alerts, billing,
+    content, planning), by topic; a model whose topic is not given is rebuilt empty. Readers
+    are started."""
     started = time.perf_counter()
     replay = _Replay(await versions.create_next(engine))
-    first, end = await reader.bounds()
-    total = _count(first, end)
+    board = BoardFold()
+    folds = other_folds()
+    sources = {topics.JOURNEY: _Source(reader, board)}
+    sources |= {topic: _Source(r, folds[topic]) for topic, r in (others or {}).items()}
+    for source in sources.values():
+        source.first, source.done = await source.reader.bounds()
+    total = sum(_count(s.first, s.done) for s in sources.values())
     if progress:
         progress(0, total)
+    await _replay_board(engine, replay, sources[topics.JOURNEY], board, progress, total)
+    for topic, source in sources.items():
+        if topic != topics.JOURNEY:
+            async for records in source.reader.read(source.first, source.done):
+                source.fold.apply(replay.fresh(records))
+                if progress:
+                    progress(replay.read, total)
+    async with engine.begin() as conn:
+        for source in sources.values():
+            await source.fold.write(conn, replay.tables)
+    previous = await _catch_up_and_switch(engine, replay, sources)
+    if progress:
+        progress(replay.read, replay.read)
+    return Rebuilt(
+        replay.tables.board.rows.name,
+        previous,
+        replay.read,
+        replay.duplicates,
+        replay.unreadable,
+        board.size(),
+        time.perf_counter() - started,
+        {topic: fold.size() for topic, fold in folds.items()},
+    )
+
+
+async def _replay_board(
+    engine: AsyncEngine,
+    replay: _Replay,
+    source: _Source,
+    board: BoardFold,
+    progress: Progress | None,
+    total: int,
+) -> None:
+    """The journey's log folded into `board`; the events' ids are written as it goes, the rows
+    by the board's next write."""
     writing: asyncio.Task[None] | None = None
-    async for records in _ahead(reader.read(first, end)):
+    async for records in _ahead(source.reader.read(source.first, source.done)):
         events: list[Event] = []
         for start in range(0, len(records), SLICE):
             fresh = replay.fresh(records[start : start + SLICE])
-            replay.board = project(replay.board, fresh)
+            board.board = project(board.board, fresh)
             events += fresh
             # Let the previous batch's write and the next fetch move on between slices: the
             # database and the broker work meanwhile in processes (or threads) of their own.
@@ -97,59 +158,39 @@ async def rebuild(
                 progress(replay.read, total)
         if writing is not None:
             await writing
-        writing = asyncio.create_task(_mark(engine, replay.tables, events))
+        writing = asyncio.create_task(_mark(engine, replay.tables.board, events))
     if writing is not None:
         await writing
-    async with engine.begin() as conn:
-        await store.save(conn, replay.tables, EMPTY, replay.board)
-    previous = await _catch_up_and_switch(engine, reader, replay, end, progress)
-    return Rebuilt(
-        replay.tables.rows.name,
-        previous,
-        replay.read,
-        replay.duplicates,
-        replay.unreadable,
-        len(replay.board.rows),
-        time.perf_counter() - started,
-    )
 
 
 async def _catch_up_and_switch(
-    engine: AsyncEngine,
-    reader: LogReader,
-    replay: _Replay,
-    done: Positions,
-    progress: Progress | None,
+    engine: AsyncEngine, replay: _Replay, sources: Mapping[str, _Source]
 ) -> str:
-    """Under the board's lock no live batch commits, so every event the live projection has
-    applied lies before the end offsets read now: apply the tail up to them, then switch. Live
-    redeliveries of that tail afterwards find their ids processed in the new version. What
-    arrived during a long replay is applied first without the lock, so the live projection waits
-    only for the last few events."""
-    _, end = await reader.bounds()
+    """Under the read models' lock no live batch commits, so every event a live projection has
+    applied lies before the end offsets read now: apply each topic's tail up to them, then
+    switch. Live redeliveries of that tail afterwards find their ids processed in the new
+    version. What arrived during a long replay is applied first without the lock, so the live
+    projections wait only for the last few events."""
     async with engine.begin() as conn:
-        await _apply_tail(conn, reader, replay, done, end)
+        for source in sources.values():
+            await _apply_tail(conn, replay, source)
     async with engine.begin() as conn:
         await versions.lock_board(conn)
         previous = await versions.active_name(conn)
-        _, latest = await reader.bounds()
-        await _apply_tail(conn, reader, replay, end, latest)
-        await versions.switch(conn, replay.tables.rows.name)
-    if progress:
-        progress(replay.read, replay.read)
+        for source in sources.values():
+            await _apply_tail(conn, replay, source)
+        await versions.switch(conn, replay.tables.board.rows.name)
     return previous
 
 
-async def _apply_tail(
-    conn: AsyncConnection, reader: LogReader, replay: _Replay, start: Positions, end: Positions
-) -> None:
-    before = replay.board
+async def _apply_tail(conn: AsyncConnection, replay: _Replay, source: _Source) -> None:
+    _, end = await source.reader.bounds()
     tail: list[Event] = []
-    async for records in reader.read(start, end):
+    async for records in source.reader.read(source.done, end):
         tail += replay.fresh(records)
-    replay.board = project(before, tail)
-    await store.save(conn, replay.tables, before, replay.board)
-    await mark_processed(conn, replay.tables.processed, [e.event_id for e in tail])
+    source.fold.apply(tail)
+    source.done = end
+    await source.fold.write(conn, replay.tables)
 
 
 async def _mark(engine: AsyncEngine, tables: store.BoardTables, events: Sequence[Event]) -> None:

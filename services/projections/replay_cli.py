@@ -1,13 +1,13 @@
-"""`crm-journey replay ...`: rebuild the board read model from the event log and switch to it,
-list its versions, drop the old ones. Embedded (`--data-dir`) or distributed (`--distributed`:
-Kafka and PostgreSQL from the CRM_* settings)."""
+"""`crm-journey replay ...`: rebuild every read model from the event log and switch to the new
+version, list the versions, drop the old ones. Embedded (`--data-dir`) or distributed
+(`--distributed`: Kafka and PostgreSQL from the CRM_* settings)."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TextIO, TypeVar
 
@@ -19,13 +19,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schemas import topics
 from services.common.app import tune_gc
 from services.common.db import create_engine, migrate, sqlite_url
-from services.common.log_reader import EmbeddedLogReader, KafkaLogReader, LogReader, LogUnavailable
+from services.common.log_reader import (
+    EmbeddedLogReader,
+    KafkaLogReader,
+    LogReader,
+    LogUnavailable,
+    Positions,
+)
 from services.common.settings import CommonSettings
+from services.common.transport import Record
 from services.projections import store, versions
 from services.projections.replay import Rebuilt, rebuild
 from services.projections.settings import ProjectionsSettings
 
 T = TypeVar("T")
+OTHER_TOPICS = (topics.ALERTS, topics.BILLING, topics.CONTENT, topics.PLANNING)
 replay_app = typer.Typer(
     help="Rebuild read models from the event log into fresh tables", no_args_is_help=True
 )
@@ -78,12 +86,44 @@ def _database_url(data_dir: Path, distributed: bool) -> str:
     return sqlite_url(data_dir / "projections.db")
 
 
-def _reader(data_dir: Path, distributed: bool) -> LogReader:
+def _reader(data_dir: Path, distributed: bool, topic: str = topics.JOURNEY) -> LogReader:
     if distributed:
         common = CommonSettings()
-        topic = common.kafka_namespace + topics.JOURNEY
-        return KafkaLogReader(common.kafka_bootstrap_servers, topic)
-    return EmbeddedLogReader(data_dir / "events.db", topics.JOURNEY)
+        return KafkaLogReader(common.kafka_bootstrap_servers, common.kafka_namespace + topic)
+    return EmbeddedLogReader(data_dir / "events.db", topic)
+
+
+class _NoTopic:
+    """A topic not created yet: nothing was published to it, so its read model is empty."""
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    async def bounds(self) -> tuple[Positions, Positions]:
+        return {}, {}
+
+    async def read(self, start: Positions, end: Positions) -> AsyncIterator[list[Record]]:
+        return
+        yield
+
+
+async def _started_others(data_dir: Path, distributed: bool) -> dict[str, LogReader]:
+    """Started readers of the other read models' topics; the journey's is required, these may
+    not exist yet on a fresh Kafka cluster."""
+    out: dict[str, LogReader] = {}
+    for topic in OTHER_TOPICS:
+        reader = _reader(data_dir, distributed, topic)
+        try:
+            await reader.start()
+        except LogUnavailable:
+            if not distributed:
+                raise
+            reader = _NoTopic()
+        out[topic] = reader
+    return out
 
 
 def _need(data_dir: Path, distributed: bool) -> None:
@@ -123,21 +163,26 @@ def replay_projections(
     distributed: Distributed = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
 ) -> None:
-    """Rebuild the board from the start of `crm.journey` into the next version's tables, with a
-    progress bar on stderr, then switch reads and the live projection to them. The running
-    product keeps serving meanwhile; the old tables stay until `replay drop-old`."""
+    """Rebuild every read model (board, alert feed, tiers, playbook stats, roadmap notes) from
+    the start of its topic into the next version's tables, with a progress bar on stderr, then
+    switch reads and the live projections to them. The running product keeps serving
+    meanwhile; the old tables stay until `replay drop-old`."""
     _need(data_dir, distributed)
     bar = None if quiet else ProgressBar(sys.stderr)
     reader = _reader(data_dir, distributed)
 
     async def work() -> Rebuilt:
         await reader.start()
+        others: dict[str, LogReader] = {}
         try:
+            others = await _started_others(data_dir, distributed)
             return await _with_engine(
-                _database_url(data_dir, distributed), lambda engine: rebuild(engine, reader, bar)
+                _database_url(data_dir, distributed),
+                lambda engine: rebuild(engine, reader, bar, others),
             )
         finally:
-            await reader.stop()
+            for started in [reader, *others.values()]:
+                await started.stop()
 
     tune_gc()  # a replay allocates like a consumer: default thresholds halve its speed
     try:
@@ -145,10 +190,14 @@ def replay_projections(
     finally:
         if bar is not None:
             bar.close()
+    sizes = done.sizes
     typer.echo(
-        f"switched the board to {done.version}: {done.events:,} events read "
+        f"switched the read models to {done.version}: {done.events:,} events read "
         f"({done.duplicates:,} duplicates, {done.unreadable:,} unreadable skipped), "
-        f"{done.prospects:,} prospects, {done.seconds:.1f} s, {done.rate:,.0f} events/s"
+        f"{done.prospects:,} prospects, {sizes.get(topics.ALERTS, 0):,} alerts, "
+        f"{sizes.get(topics.BILLING, 0):,} tiers, {sizes.get(topics.CONTENT, 0):,} playbook "
+        f"variations, {sizes.get(topics.PLANNING, 0):,} roadmap notes, "
+        f"{done.seconds:.1f} s, {done.rate:,.0f} events/s"
     )
     number = versions.version_number(done.previous)
     typer.echo(
@@ -159,7 +208,8 @@ def replay_projections(
 
 @replay_app.command("versions")
 def list_versions(data_dir: DataDir = Path(".crm-data"), distributed: Distributed = False) -> None:
-    """The board versions whose tables exist; the active one is marked."""
+    """The read-model versions (named by their board table) whose tables exist; the active one
+    is marked."""
     _need(data_dir, distributed)
 
     async def work(engine: AsyncEngine) -> tuple[str, list[str]]:
@@ -177,7 +227,7 @@ def drop_old(
     data_dir: DataDir = Path(".crm-data"),
     distributed: Distributed = False,
 ) -> None:
-    """Drop the tables of a board version reads no longer use; the active one is refused."""
+    """Drop every table of a version reads no longer use; the active one is refused."""
     name = version if version.startswith(versions.BOARD_PREFIX) else None
     if name is None and version.removeprefix("v").isdigit():
         name = versions.version_name(int(version.removeprefix("v")))

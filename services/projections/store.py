@@ -37,7 +37,8 @@ from services.projections.analytics_tables import peak_stage, replace_transition
 from services.projections.projector import Board, BoardRow, Period
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-BOARD_V1 = "projections_board_v1"
+BOARD_PREFIX = "projections_board_v"
+BOARD_V1 = f"{BOARD_PREFIX}1"
 CHUNK = 5000
 ROW_FIELDS = tuple(f.name for f in fields(BoardRow))
 _TIMES = ("created_at", "entered_stage_at", "last_activity_at", "entry_captured_at")

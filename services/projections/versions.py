@@ -1,11 +1,11 @@
-"""Which versioned tables reads and the live projection use. A rebuild (`crm-journey replay
-projections`) fills fresh tables beside the active ones, then switches the pointer here; the old
-tables stay until dropped."""
+"""Which version of the read models reads and the live projections use. A rebuild (`crm-journey
+replay projections`) fills a fresh version's tables beside the active ones, then switches the
+pointer here; the old tables stay until dropped. A version is named by its board table; the one
+pointer (and the one lock) cover every read model of it."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import fields
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -24,12 +24,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.projections import store
+from services.projections.read_models import V1, ReadModels, read_models
 
 BOARD = "board"
-BOARD_PREFIX = "projections_board_v"
+BOARD_PREFIX = store.BOARD_PREFIX
 _VERSION = re.compile(rf"^{BOARD_PREFIX}(\d+)$")
-# One key for every version of the board: the live writer and a switch exclude each other
-# whichever version either of them is about to write.
+# One key for every version of every read model: the live writers and a switch exclude each
+# other whichever version any of them is about to write.
 _PG_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('projections_board:write'))")
 
 metadata = MetaData()
@@ -41,24 +42,34 @@ READ_MODELS = Table(
     Column("switched_at", DateTime(timezone=True), nullable=False),
 )
 
-_known: dict[str, store.BoardTables] = {store.BOARD_V1: store.BOARD}
+_known: dict[str, ReadModels] = {store.BOARD_V1: V1}
 
 
 class VersionRefused(ValueError):
     """A version that cannot be dropped: the active one, or none of the board's."""
 
 
-def board_set(table_name: str) -> store.BoardTables:
-    """The tables of one board version, described once per process."""
+def model_set(table_name: str) -> ReadModels:
+    """The tables of one version, named by its board table, described once per process."""
     found = _known.get(table_name)
     if found is None:
-        found = _known[table_name] = store.board_tables(table_name, MetaData())
+        number = version_number(table_name)
+        if number is None:
+            raise ValueError(f"not a read-model version: {table_name!r}")
+        found = _known[table_name] = read_models(number, MetaData())
     return found
 
 
-def tables_of(tables: store.BoardTables) -> list[Table]:
-    """Every table of a version's set, whatever the set holds."""
-    return [getattr(tables, f.name) for f in fields(tables)]
+def board_set(table_name: str) -> store.BoardTables:
+    """The board's tables of one version."""
+    return model_set(table_name).board
+
+
+def tables_of(tables: store.BoardTables | ReadModels) -> list[Table]:
+    """Every table of a version: of all its read models, or of its board alone."""
+    if isinstance(tables, ReadModels):
+        return tables.tables()
+    return [tables.rows, tables.merged, tables.processed, tables.transitions]
 
 
 def version_name(number: int) -> str:
@@ -71,7 +82,8 @@ def version_number(name: str) -> int | None:
 
 
 async def lock_board(conn: AsyncConnection) -> None:
-    """Take the board's write lock until the transaction ends; take it before reading anything.
+    """Take the read models' write lock until the transaction ends; take it before reading
+    anything. Every live projection takes it, so a switch never passes a batch by.
     On SQLite a no-op write takes the database's write lock at once, so a transaction never
     reads the pointer, then writes after a switch has committed."""
     if conn.dialect.name == "postgresql":
@@ -92,6 +104,11 @@ async def active_board(conn: AsyncConnection) -> store.BoardTables:
     return board_set(await active_name(conn))
 
 
+async def active_models(conn: AsyncConnection) -> ReadModels:
+    """The version of every read model that reads and the live projections use now."""
+    return model_set(await active_name(conn))
+
+
 async def board_versions(conn: AsyncConnection) -> list[str]:
     """The board versions whose tables exist, oldest first."""
 
@@ -102,17 +119,17 @@ async def board_versions(conn: AsyncConnection) -> list[str]:
     return sorted(found, key=lambda n: version_number(n) or 0)
 
 
-async def create_next(engine: AsyncEngine) -> store.BoardTables:
+async def create_next(engine: AsyncEngine) -> ReadModels:
     """Fresh, empty tables for the next version (the highest existing + 1). Under the board's
     lock, so two rebuilds started at once get different versions."""
     async with engine.begin() as conn:
         await lock_board(conn)
         existing = [version_number(n) or 0 for n in await board_versions(conn)]
         existing.append(version_number(await active_name(conn)) or 0)
-        tables = board_set(version_name(max(existing) + 1))
+        tables = model_set(version_name(max(existing) + 1))
 
         def create(sync: Connection) -> None:
-            tables.rows.metadata.create_all(sync, tables=tables_of(tables), checkfirst=False)
+            tables.board.rows.metadata.create_all(sync, tables=tables.tables(), checkfirst=False)
 
         await conn.run_sync(create)
     return tables
@@ -137,10 +154,10 @@ async def drop(engine: AsyncEngine, name: str) -> None:
             raise VersionRefused(f"{name} is the active board version; switch away from it first")
         if name not in await board_versions(conn):
             raise VersionRefused(f"no board version {name!r} here")
-        # A MetaData of its own: version 1's shares one with tables that are not the board's.
-        doomed = store.board_tables(name, MetaData())
+        # A MetaData of its own: version 1's shares one with tables of no version.
+        doomed = read_models(version_number(name) or 0, MetaData())
 
         def remove(sync: Connection) -> None:
-            doomed.rows.metadata.drop_all(sync, checkfirst=True)
+            doomed.board.rows.metadata.drop_all(sync, checkfirst=True)
 
         await conn.run_sync(remove)

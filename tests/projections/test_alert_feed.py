@@ -25,7 +25,7 @@ from services.common.auth import SESSION_COOKIE, issue_token
 from services.projections import alert_feed_store
 from services.projections.alert_feed import feed, responses
 from services.projections.alert_feed_api import alert_feed_router
-from services.projections.alert_feed_store import AlertFeedProjection
+from services.projections.handlers import AlertFeedProjection
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)

@@ -10,7 +10,7 @@ from pathlib import Path
 from services.common.db import create_engine
 from services.projections import store, versions
 from services.projections.projector import EMPTY, project
-from tests.projections.test_replay_command import publish_embedded, replay, seeded_history
+from tests.projections.replay_log import publish_embedded, replay, seeded_history
 
 
 async def test_replay_draws_progress_on_stderr_and_reports_the_switch(tmp_path: Path) -> None:
@@ -27,7 +27,7 @@ async def test_replay_draws_progress_on_stderr_and_reports_the_switch(tmp_path: 
     assert re.search(r"[\d,]+ events/s, ETA \d+ s", frames[-1])
     summary, kept = done.stdout.splitlines()
     assert summary.startswith(
-        f"switched the board to projections_board_v2: {total:,} events read "
+        f"switched the read models to projections_board_v2: {total:,} events read "
         f"({total - len({e.event_id for e in history}):,} duplicates, 0 unreadable skipped), "
     )
     assert re.search(r", [\d.]+ s, [\d,]+ events/s$", summary)
@@ -46,7 +46,7 @@ async def test_replay_draws_progress_on_stderr_and_reports_the_switch(tmp_path: 
     quiet = replay(["projections", "--data-dir", str(tmp_path), "--quiet"])
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stderr == ""
-    assert "switched the board to projections_board_v3" in quiet.stdout
+    assert "switched the read models to projections_board_v3" in quiet.stdout
     assert "drop-old 2" in quiet.stdout
 
 

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schemas.billing import CheckoutStartedV1, TierUpgradedV1
 from schemas.envelope import Event
 from services.projections import store
+from services.projections.handlers import TierProjection
 from services.projections.tiers import Tier, tier_of, tiers
-from services.projections.tiers_store import TierProjection, tiers_of
+from services.projections.tiers_store import tiers_of
 
 T0 = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
 
