@@ -25,7 +25,7 @@ from services.alerts.domain import (
 )
 from services.alerts.state import absorb, note
 from services.common.db import mark_processed, unprocessed
-from services.common.outbox import append, lock_journal
+from services.common.outbox import Appended, Relay, append_for_relay, lock_journal
 
 
 @dataclass
@@ -114,8 +114,9 @@ class Workset:
 
 class Alerts:
     """Raises alerts from the journey's skips, applies consultants' transitions and the clock's
-    sweeps. State, journal and processed event ids commit in one transaction; `wakers` (the
-    relay, live feeds) are told after each commit that recorded something."""
+    sweeps. State, journal and processed event ids commit in one transaction; after each commit
+    that recorded something, the relay is handed the events (it publishes them without reading
+    the journal back) and `wakers` (live feeds, webhooks) are told."""
 
     def __init__(
         self,
@@ -123,8 +124,10 @@ class Alerts:
         *,
         escalate_after: timedelta = timedelta(minutes=60),
         wakers: Sequence[Callable[[], None]] = (),
+        relay: Relay | None = None,
     ):
         self.engine, self.escalate_after, self.wakers = engine, escalate_after, list(wakers)
+        self.relay = relay
         # The consumer, the sweeper and people's commands all read, decide and write. On
         # PostgreSQL the journal lock makes that exclusive across processes; SQLite has no such
         # lock (and reads outside a write transaction), so this process takes turns itself.
@@ -139,9 +142,9 @@ class Alerts:
             work = await Workset.load(conn, fresh)
             decided = [out for event in fresh for out in work.apply(event)]
             await work.save(conn)
-            await append(conn, store.journal, decided)
+            appended = await append_for_relay(conn, store.journal, decided)
             await mark_processed(conn, store.processed, [e.event_id for e in fresh])
-        self._recorded(decided)
+        self._recorded(decided, appended)
 
     async def acknowledge(self, alert_id: uuid.UUID, by: str, at: datetime) -> Alert:
         """Raises NotFound, or Refused when the lifecycle does not allow it."""
@@ -166,8 +169,8 @@ class Alerts:
                     decided += out
                     changed.append(swept)
             await store.save_alerts(conn, changed)
-            await append(conn, store.journal, decided)
-        self._recorded(decided)
+            appended = await append_for_relay(conn, store.journal, decided)
+        self._recorded(decided, appended)
         return decided
 
     async def _transition(
@@ -182,13 +185,15 @@ class Alerts:
             after = fold(current, decided)
             assert after is not None
             await store.save_alerts(conn, [after])
-            await append(conn, store.journal, decided)
-        self._recorded(decided)
+            appended = await append_for_relay(conn, store.journal, decided)
+        self._recorded(decided, appended)
         return after
 
-    def _recorded(self, decided: Sequence[Event]) -> None:
+    def _recorded(self, decided: Sequence[Event], appended: Appended | None) -> None:
         if not decided:
             return
         metrics.count(decided)
+        if self.relay is not None:
+            self.relay.hand_over(appended)
         for wake in self.wakers:
             wake()

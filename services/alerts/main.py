@@ -44,7 +44,8 @@ def build(
     alerts = Alerts(
         engine,
         escalate_after=timedelta(minutes=settings.escalate_after_minutes),
-        wakers=[relay.wake, notifier.notify, *([hooks.wake] if hooks else []), *wakers],
+        wakers=[notifier.notify, *([hooks.wake] if hooks else []), *wakers],
+        relay=relay,
     )
     sweeper = Sweeper(alerts, settings.sweep_interval_seconds)
 

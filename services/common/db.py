@@ -3,8 +3,9 @@ consumers idempotent. SQLite (embedded) and PostgreSQL (production) behind one a
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -140,8 +141,7 @@ async def unprocessed(conn: AsyncConnection, ledger: Table, events: Sequence[Eve
         )
         seen.update(r[0] for r in rows)
     fresh = []
-    for e in events:
-        key = str(e.event_id)
+    for e, key in zip(events, ids, strict=True):
         if key not in seen:
             seen.add(key)
             fresh.append(e)
@@ -176,3 +176,36 @@ async def copy_rows(
     raw = await conn.get_raw_connection()
     driver: Any = raw.driver_connection
     await driver.copy_records_to_table(table.name, records=records, columns=list(columns))
+
+
+class InOrder:
+    """Statements for one connection, run one after another in the background while the caller
+    computes the input of the next ones, so the database and Python work at the same time. The
+    caller yields (`await asyncio.sleep(0)`) now and then for them to progress, and awaits
+    `finish` (or `settle`, when giving up) before its transaction ends."""
+
+    def __init__(self) -> None:
+        self._last: asyncio.Future[None] | None = None
+
+    def then(self, statement: Callable[[], Awaitable[None]]) -> None:
+        previous = self._last
+
+        async def run() -> None:
+            if previous is not None:
+                await previous  # a failure stops the rest and reaches `finish`
+            await statement()
+
+        self._last = asyncio.ensure_future(run())
+
+    async def finish(self) -> None:
+        """Wait for every statement; raises the first failure."""
+        if self._last is not None:
+            await self._last
+
+    async def settle(self) -> None:
+        """Wait for the statements in flight, whatever they end with: before a rollback, which
+        must not meet a statement still running on the connection."""
+        if self._last is not None:
+            await asyncio.wait([self._last])
+            if not self._last.cancelled():
+                self._last.exception()  # retrieved: the caller raises its own error

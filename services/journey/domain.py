@@ -17,7 +17,7 @@ from schemas.journey import (
 )
 from schemas.values import EntryPoint
 from schemas.web import CtaClickedV1, InquirySubmittedV1, ProspectImportedV1, VisitorIdentifiedV1
-from services.journey.derived import derived
+from services.journey.derived import built, derived
 from services.journey.identity import merge, survives
 from services.journey.rules import DEFAULT_RULES, STAGES, Rules, decayed, decayed_exactly
 from services.journey.state import MoveStage, Period, Prospect, evolve, fold, merged_away
@@ -111,13 +111,14 @@ def _click(prospect: Prospect | None, click: CtaClickedV1, rules: Rules) -> list
         prospect.id if prospect else click.subject_id, click.event_id, click.occurred_at, click
     )
     if prospect is None:
-        out.append(ProspectCreatedV1(**head("created"), stage=1, email=click.email))
+        out.append(built(ProspectCreatedV1, head("created"), stage=1, email=click.email))
         prospect = fold(None, out)
         assert prospect is not None
     if prospect.clicks == 0 and prospect.entry_point is None and not prospect.imported:
-        out.append(EntryPointCapturedV1(**head("entry_point"), entry_point=_entry_point(click)))
+        entry = _entry_point(click)
+        out.append(built(EntryPointCapturedV1, head("entry_point"), entry_point=entry))
     if click.email and click.email != prospect.email:
-        out.append(ProspectEmailLinkedV1(**head("email"), email=click.email))
+        out.append(built(ProspectEmailLinkedV1, head("email"), email=click.email))
 
     gap = click.cta.stage - prospect.stage
     multiplier = max(1, gap)
@@ -133,8 +134,9 @@ def _click(prospect: Prospect | None, click: CtaClickedV1, rules: Rules) -> list
     base = rules.base_points(click.cta)
     cta = click.cta if base == click.cta.points else click.cta.model_copy(update={"points": base})
     out.append(
-        PointsAwardedV1(
-            **head("points"),
+        built(
+            PointsAwardedV1,
+            head("points"),
             click_event_id=click.event_id,
             cta=cta,
             stage_before=prospect.stage,
@@ -148,8 +150,9 @@ def _click(prospect: Prospect | None, click: CtaClickedV1, rules: Rules) -> list
     )
     if gap >= 2:
         out.append(
-            StageSkippedV1(
-                **head("skip"),
+            built(
+                StageSkippedV1,
+                head("skip"),
                 current_stage=prospect.stage,
                 target_stage=click.cta.stage,
                 gap=gap,
@@ -162,8 +165,12 @@ def _click(prospect: Prospect | None, click: CtaClickedV1, rules: Rules) -> list
     new_stage = max(prospect.stage, rules.stage_for(total))
     if new_stage != prospect.stage:
         out.append(
-            StageChangedV1(
-                **head("stage"), old_stage=prospect.stage, new_stage=new_stage, cause="points"
+            built(
+                StageChangedV1,
+                head("stage"),
+                old_stage=prospect.stage,
+                new_stage=new_stage,
+                cause="points",
             )
         )
     return out
@@ -225,7 +232,9 @@ def _id(prospect: Prospect | None, event: Event) -> str:
 
 
 def _entry_point(click: CtaClickedV1) -> EntryPoint:
-    return EntryPoint(
+    return built(
+        EntryPoint,
+        {},
         kind="cta",
         cta_id=click.cta.id,
         cta_label=click.cta.label,

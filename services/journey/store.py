@@ -121,7 +121,17 @@ async def save(
     merged: dict[str, str],
 ) -> None:
     """Write changed prospects; `merged` maps ids folded away to their survivor."""
-    rows = [_row(p) for p in changed]
+    await write(conn, rows(changed), existing)
+    await fold_away(conn, merged)
+
+
+def rows(changed: Sequence[Prospect]) -> list[dict[str, Any]]:
+    """The prospects as `write` takes them: the CPU half of saving."""
+    return [_row(p) for p in changed]
+
+
+async def write(conn: AsyncConnection, rows: list[dict[str, Any]], existing: set[str]) -> None:
+    """Insert or update prospects' rows; a batch's may be written in several parts."""
     if rows and conn.dialect.name == "postgresql":
         await conn.execute(_UPSERT, {c: [r[c] for r in rows] for c in _COLUMNS})
         rows = []
@@ -134,6 +144,10 @@ async def save(
         await conn.execute(
             update(prospects).where(prospects.c.id == bindparam("pid")).values(values), old
         )
+
+
+async def fold_away(conn: AsyncConnection, merged: dict[str, str]) -> None:
+    """Drop the prospects merged into another, and point their aliases at the survivor."""
     if merged:
         await conn.execute(delete(prospects).where(prospects.c.id.in_(list(merged))))
         for gone, survivor in merged.items():
