@@ -118,7 +118,23 @@ def caught_up(log: Path) -> int | None:
         done = {(g, t): o for g, t, o in db.execute("SELECT * FROM group_offsets").fetchall()}
     if any(done.get((g, t), 0) < ends.get(t, 0) for g, t in GROUPS):
         return None
+    if not _alerts_published(log.parent / "alerts.db"):
+        return None
     return sum(ends.get(t, 0) for t in {t for _, t in GROUPS})
+
+
+def _alerts_published(db_file: Path) -> bool:
+    """The alerts service has published every alert event it journaled (its relay publishes
+    after the commit, and saves how far it got a little later)."""
+    if not db_file.exists():
+        return True
+    with sqlite3.connect(db_file) as db:
+        journaled = db.execute("SELECT COALESCE(MAX(seq), 0) FROM alerts_journal").fetchone()[0]
+        found = db.execute(
+            "SELECT COALESCE(MAX(seq), 0) FROM alerts_relay_position WHERE name = ?",
+            ("alerts_journal",),
+        ).fetchone()
+    return bool(found[0] >= journaled)
 
 
 @contextmanager
