@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.common.db import create_engine, migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,3 +90,24 @@ async def create_database(server_url: str, name: str) -> str:
     finally:
         await conn.close()
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+BOTH = ["sqlite", "postgresql"]
+
+
+@asynccontextmanager
+async def service_database(
+    request: pytest.FixtureRequest, tmp_path: Path, name: str, service: str, migrations: Path
+) -> AsyncIterator[AsyncEngine]:
+    """A service's database, migrated: a SQLite file under tmp_path, or a fresh PostgreSQL
+    database called `name`, as the fixture's param (one of BOTH) says."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / f'{service}.db'}"
+    else:
+        url = await create_database(request.getfixturevalue("postgres_url"), name)
+    engine = create_engine(url)
+    try:
+        await migrate(engine, service, migrations)
+        yield engine
+    finally:
+        await engine.dispose()

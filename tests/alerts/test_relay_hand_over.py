@@ -17,25 +17,19 @@ from schemas.alerts import AlertRaisedV1
 from schemas.catalogue import parse_event
 from services.alerts import store
 from services.alerts.handlers import Alerts
-from services.common.db import create_engine, migrate
 from services.common.embedded_log import EmbeddedLog
 from services.common.outbox import Relay
 from tests.alerts.history import at, skip
-from tests.infra import create_database
+from tests.infra import BOTH, service_database
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BOTH)
 async def engine(
     request: pytest.FixtureRequest, tmp_path: Path, unique: str
 ) -> AsyncIterator[AsyncEngine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'alerts.db'}"
-    else:
-        url = await create_database(request.getfixturevalue("postgres_url"), f"alerts_{unique}")
-    engine = create_engine(url)
-    await migrate(engine, "alerts", store.MIGRATIONS)
-    yield engine
-    await engine.dispose()
+    name = f"alerts_{unique}"
+    async with service_database(request, tmp_path, name, "alerts", store.MIGRATIONS) as engine:
+        yield engine
 
 
 @pytest.fixture

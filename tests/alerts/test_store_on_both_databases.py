@@ -15,25 +15,19 @@ from schemas.journey import ProspectsMergedV1
 from services.alerts import store
 from services.alerts.domain import Alert, Refused
 from services.alerts.handlers import Alerts
-from services.common.db import create_engine, migrate
 from tests.alerts.history import A, at, awarded, skip, uid
-from tests.infra import create_database
+from tests.infra import BOTH, service_database
 
 HOUR = timedelta(hours=1)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BOTH)
 async def engine(
     request: pytest.FixtureRequest, tmp_path: Path, unique: str
 ) -> AsyncIterator[AsyncEngine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'alerts.db'}"
-    else:
-        url = await create_database(request.getfixturevalue("postgres_url"), f"alerts_{unique}")
-    engine = create_engine(url)
-    await migrate(engine, "alerts", store.MIGRATIONS)
-    yield engine
-    await engine.dispose()
+    name = f"alerts_{unique}"
+    async with service_database(request, tmp_path, name, "alerts", store.MIGRATIONS) as engine:
+        yield engine
 
 
 async def all_alerts(

@@ -18,28 +18,22 @@ from schemas import topics
 from schemas.catalogue import parse_event
 from schemas.envelope import Event
 from schemas.web import CtaClickedV1
-from services.common.db import create_engine, migrate
 from services.common.embedded_log import EmbeddedLog
 from services.common.outbox import Appended, Relay, append, append_for_relay, lock_journal
 from services.journey import store
 from services.journey.domain import decide
-from tests.infra import create_database
+from tests.infra import BOTH, service_database
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BOTH)
 async def engine(
     request: pytest.FixtureRequest, tmp_path: Path, unique: str
 ) -> AsyncIterator[AsyncEngine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'journey.db'}"
-    else:
-        url = await create_database(request.getfixturevalue("postgres_url"), f"relay_{unique}")
-    engine = create_engine(url)
-    await migrate(engine, "journey", store.MIGRATIONS)
-    yield engine
-    await engine.dispose()
+    name = f"relay_{unique}"
+    async with service_database(request, tmp_path, name, "journey", store.MIGRATIONS) as engine:
+        yield engine
 
 
 @pytest.fixture

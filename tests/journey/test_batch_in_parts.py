@@ -18,11 +18,10 @@ from schemas.catalogue import parse_event
 from schemas.journey import PointsAwardedV1
 from schemas.values import Cta
 from schemas.web import CtaClickedV1
-from services.common.db import create_engine, migrate
 from services.journey import store
 from services.journey.handlers import PART, Journey
 from services.journey.rules import DEFAULT_RULES, Rules
-from tests.infra import create_database
+from tests.infra import BOTH, service_database
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 VISITORS = 300
@@ -41,18 +40,13 @@ class FailingOn(Rules):
         return super().base_points(cta)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BOTH)
 async def engine(
     request: pytest.FixtureRequest, tmp_path: Path, unique: str
 ) -> AsyncIterator[AsyncEngine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'journey.db'}"
-    else:
-        url = await create_database(request.getfixturevalue("postgres_url"), f"parts_{unique}")
-    engine = create_engine(url)
-    await migrate(engine, "journey", store.MIGRATIONS)
-    yield engine
-    await engine.dispose()
+    name = f"parts_{unique}"
+    async with service_database(request, tmp_path, name, "journey", store.MIGRATIONS) as engine:
+        yield engine
 
 
 def clicks(n: int, last_cta: str = "guide") -> list[CtaClickedV1]:

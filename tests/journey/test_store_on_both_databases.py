@@ -9,26 +9,21 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common.db import create_engine, migrate
+from services.common.db import migrate
 from services.journey import store
 from services.journey.handlers import Journey
 from services.journey.rules import DEFAULT_RULES
 from tests.contract.logs import clicks
-from tests.infra import create_database
+from tests.infra import BOTH, service_database
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BOTH)
 async def engine(
     request: pytest.FixtureRequest, tmp_path: Path, unique: str
 ) -> AsyncIterator[AsyncEngine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'journey.db'}"
-    else:
-        url = await create_database(request.getfixturevalue("postgres_url"), f"journey_{unique}")
-    engine = create_engine(url)
-    await migrate(engine, "journey", store.MIGRATIONS)
-    yield engine
-    await engine.dispose()
+    name = f"journey_{unique}"
+    async with service_database(request, tmp_path, name, "journey", store.MIGRATIONS) as engine:
+        yield engine
 
 
 async def test_migrations_are_recorded_in_the_services_own_version_table_and_rerun_safely(
