@@ -31,11 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from schemas.catalogue import parse_event
 from schemas.envelope import Event
 from services.alerts.state import OPEN, Alert, Contact
-from services.common.db import among, processed_events_table
+from services.common.db import among, chunks, processed_events_table
 from services.common.outbox import journal_table, position_table
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-CHUNK = 5000
 metadata = MetaData()
 
 alerts = Table(
@@ -77,7 +76,7 @@ async def load_contacts(conn: AsyncConnection, ids: Iterable[str]) -> dict[str, 
 
 async def open_alerts(conn: AsyncConnection, prospect_ids: Iterable[str]) -> list[Alert]:
     found: list[Alert] = []
-    for chunk in _chunks(sorted(set(prospect_ids))):
+    for chunk in chunks(sorted(set(prospect_ids))):
         query = select(alerts.c.prospect_id, alerts.c.state).where(
             among(conn, alerts.c.prospect_id, chunk), alerts.c.status.in_(OPEN)
         )
@@ -173,7 +172,7 @@ async def relink(conn: AsyncConnection, merges: Sequence[tuple[str, str]]) -> No
 
 async def _contacts(conn: AsyncConnection, ids: Iterable[str]) -> dict[str, Contact]:
     found: dict[str, Contact] = {}
-    for chunk in _chunks(sorted(set(ids))):
+    for chunk in chunks(sorted(set(ids))):
         query = select(contacts.c.merged_into, contacts.c.state).where(
             among(conn, contacts.c.id, chunk)
         )
@@ -214,8 +213,3 @@ def _alert(row: Any) -> Alert:
 def _utc(at: datetime) -> datetime:
     # SQLite keeps datetimes as text without an offset: one zone makes them compare right.
     return at.astimezone(UTC)
-
-
-def _chunks(items: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]

@@ -80,6 +80,13 @@ def consultant(request: Request) -> Consultant:
     return who
 
 
+def page_session(request: Request) -> Consultant | None:
+    """The consultant behind a page request's session cookie, or None: pages send such a
+    visitor to the login page instead of answering 401."""
+    token = request.cookies.get(SESSION_COOKIE)
+    return verify_token(request.app.state.session_secret, token) if token else None
+
+
 def admin(who: Annotated[Consultant, Depends(consultant)]) -> Consultant:
     """FastAPI dependency: an admin's session, or 403."""
     if who.role != "admin":

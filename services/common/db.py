@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -209,3 +209,20 @@ class InOrder:
             await asyncio.wait([self._last])
             if not self._last.cancelled():
                 self._last.exception()  # retrieved: the caller raises its own error
+
+
+def chunks(items: Sequence[str], size: int = 5000) -> Iterable[Sequence[str]]:
+    """`items` in slices small enough for one statement's parameters."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def as_utc(at: datetime) -> datetime:
+    """For writing: SQLite keeps datetimes as text without an offset, so one zone makes them
+    compare right."""
+    return at.astimezone(UTC)
+
+
+def as_aware(at: datetime) -> datetime:
+    """For reading: SQLite gives naive datetimes back; they were written in UTC."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)

@@ -29,12 +29,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from schemas.catalogue import parse_event
 from schemas.envelope import Event
-from services.common.db import among, processed_events_table
+from services.common.db import among, chunks, processed_events_table
 from services.common.outbox import journal_table, position_table
 from services.journey.domain import Prospect
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-CHUNK = 5000
 metadata = MetaData()
 
 # The whole state is one JSON document (decoded and encoded in pydantic's Rust core: the load and
@@ -86,7 +85,7 @@ processed = processed_events_table(metadata, "journey")
 async def resolve(conn: AsyncConnection, ids: Iterable[str]) -> dict[str, str]:
     """Visitor ids that were merged into another prospect, mapped to that prospect's id."""
     found: dict[str, str] = {}
-    for chunk in _chunks(list(ids)):
+    for chunk in chunks(list(ids)):
         rows = await conn.execute(select(aliases).where(among(conn, aliases.c.alias, chunk)))
         found.update((r.alias, r.prospect_id) for r in rows)
     return found
@@ -94,7 +93,7 @@ async def resolve(conn: AsyncConnection, ids: Iterable[str]) -> dict[str, str]:
 
 async def load(conn: AsyncConnection, ids: Iterable[str]) -> dict[str, Prospect]:
     found: dict[str, Prospect] = {}
-    for chunk in _chunks(sorted(set(ids))):
+    for chunk in chunks(sorted(set(ids))):
         query = select(prospects.c.state).where(among(conn, prospects.c.id, chunk))
         for row in await conn.execute(query):
             p = _prospect(row._mapping)
@@ -104,7 +103,7 @@ async def load(conn: AsyncConnection, ids: Iterable[str]) -> dict[str, Prospect]
 
 async def by_email(conn: AsyncConnection, emails: Iterable[str]) -> dict[str, Prospect]:
     found: dict[str, Prospect] = {}
-    for chunk in _chunks(sorted(set(emails))):
+    for chunk in chunks(sorted(set(emails))):
         query = select(prospects.c.state).where(among(conn, prospects.c.email, chunk))
         for row in await conn.execute(query):
             p = _prospect(row._mapping)
@@ -198,11 +197,6 @@ async def journaled(conn: AsyncConnection, event_id: uuid.UUID) -> bool:
 async def merged_ids(conn: AsyncConnection, prospect_id: str) -> list[str]:
     rows = await conn.execute(select(aliases.c.alias).where(aliases.c.prospect_id == prospect_id))
     return sorted(r.alias for r in rows)
-
-
-def _chunks(items: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
 
 
 def _row(p: Prospect) -> dict[str, Any]:

@@ -13,8 +13,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.common.auth import SESSION_COOKIE, Consultant, verify_token
-from services.projections.alerts_assets import ALERTS_SCRIPT, ALERTS_STYLE
+from services.common.auth import page_session
+from services.projections.alerts_assets import ALERTS_SCRIPT
+from services.projections.alerts_style import ALERTS_STYLE
 from services.projections.templates import LOGOUT_SCRIPT, STYLE, page_headers, policy
 
 PATH = "/humansherpadashboard"
@@ -66,7 +67,7 @@ def alerts_page_router() -> APIRouter:
         request: Request, status: str = "pending", priority: str = ""
     ) -> Response:
         """Skip alerts for consultants, pending ones first by default, updated live."""
-        who = _session(request)
+        who = page_session(request)
         if who is None:
             here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
@@ -78,8 +79,3 @@ def alerts_page_router() -> APIRouter:
         )
 
     return pages
-
-
-def _session(request: Request) -> Consultant | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    return verify_token(request.app.state.session_secret, token) if token else None

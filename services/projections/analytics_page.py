@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common.auth import SESSION_COOKIE, verify_token
+from services.common.auth import page_session
 from services.projections.analytics import DIMENSION_LABELS, DIMENSIONS
 from services.projections.analytics_api import analytics_api_router
 from services.projections.analytics_assets import PAGE_STYLE
@@ -90,8 +90,7 @@ def analytics_page_router(reports: Reports, settings: ProjectionsSettings) -> AP
     @pages.get(PATH, response_class=HTMLResponse)
     async def analytics_dashboard(request: Request) -> Response:
         """Stage distribution, conversion, time to advance and drop-off, filtered by date."""
-        token = request.cookies.get(SESSION_COOKIE)
-        who = verify_token(request.app.state.session_secret, token) if token else None
+        who = page_session(request)
         if who is None:
             here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)

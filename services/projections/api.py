@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schemas.planning import RoadmapNoteRecordedV1
 from services.common.auth import ConsultantSession
 from services.common.transport import Transport
-from services.projections import notes_store, store, tiers_store, versions
+from services.projections import board_cursor, notes_store, store, tiers_store, versions
 from services.projections.projector import BoardRow, RoadmapNote, stage_name
 
 
@@ -92,7 +92,7 @@ def router(engine: AsyncEngine, names: tuple[str, ...], default_tier: str) -> AP
                 StageCount(stage=s, name=stage_name(s, names), count=n) for s, n in counts.items()
             ],
             total=counts[stage] if stage is not None else sum(counts.values()),
-            next_cursor=store.encode_cursor(found[-1]) if more else None,
+            next_cursor=board_cursor.encode_cursor(found[-1]) if more else None,
         )
 
     return api
@@ -204,7 +204,7 @@ def card(row: BoardRow, names: tuple[str, ...], tier: str) -> BoardCard:
 
 def _cursor(cursor: str) -> tuple[datetime, str]:
     try:
-        return store.decode_cursor(cursor)
+        return board_cursor.decode_cursor(cursor)
     except ValueError as exc:
         raise RequestValidationError(
             [

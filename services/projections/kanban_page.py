@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common.auth import SESSION_COOKIE, Consultant, verify_token
+from services.common.auth import page_session
 from services.projections import store, versions
 from services.projections.kanban_assets import KANBAN_STYLE, SCRIPT
 from services.projections.projector import BoardRow, stage_name
@@ -34,10 +34,7 @@ def kanban_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
     @pages.get(PATH, response_class=HTMLResponse)
     async def journey_kanban(request: Request) -> Response:
         """The six stages as columns; dragging a card to another column moves the prospect."""
-        token = request.cookies.get(SESSION_COOKIE)
-        who: Consultant | None = (
-            verify_token(request.app.state.session_secret, token) if token else None
-        )
+        who = page_session(request)
         if who is None:
             return RedirectResponse(f"/login?next={PATH}", status_code=303)
         async with engine.connect() as conn:

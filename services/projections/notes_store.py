@@ -10,9 +10,9 @@ from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, Text, s
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.common.db import among
+from services.common.db import among, as_aware, as_utc, chunks
 from services.projections.projector import RoadmapNote
-from services.projections.store import as_aware, as_utc, chunks, metadata
+from services.projections.store import metadata
 
 
 def notes_table(name: str, metadata: MetaData) -> Table:

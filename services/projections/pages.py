@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.common.auth import SESSION_COOKIE, Consultant, verify_token
-from services.projections import store, versions
+from services.common.auth import page_session
+from services.projections import board_cursor, store, versions
 from services.projections.board_html import PATH, BoardView, board_page
 from services.projections.templates import content_security_policy, login_page, page_headers
 
@@ -54,14 +54,14 @@ def pages_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
     async def login(request: Request, next: str = PATH) -> Response:
         """The login form; it posts to `/v1/auth/login`, which sets the session cookie."""
         target = safe_next(next)
-        if _session(request) is not None:
+        if page_session(request) is not None:
             return RedirectResponse(target, status_code=303)
         return _html(login_page(target))
 
     @pages.get(PATH, response_class=HTMLResponse)
     async def customer_journey(request: Request) -> Response:
         """Every prospect across the six stages; filters are GET parameters."""
-        who = _session(request)
+        who = page_session(request)
         if who is None:
             here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
@@ -71,7 +71,7 @@ def pages_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
         after = None
         if cursor := params.get("cursor"):
             try:
-                after = store.decode_cursor(cursor)
+                after = board_cursor.decode_cursor(cursor)
             except ValueError:
                 errors.append("That page link is not valid any more; showing the first page.")
         async with engine.connect() as conn:
@@ -83,7 +83,7 @@ def pages_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
                 )
                 cards = {filters.stage: found[:STAGE_CARDS]}
                 more = len(found) > STAGE_CARDS
-                next_cursor = store.encode_cursor(found[STAGE_CARDS - 1]) if more else None
+                next_cursor = board_cursor.encode_cursor(found[STAGE_CARDS - 1]) if more else None
             else:
                 cards = {
                     s: await store.page(
@@ -149,11 +149,6 @@ def safe_next(target: str) -> str:
     ):
         return PATH
     return target
-
-
-def _session(request: Request) -> Consultant | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    return verify_token(request.app.state.session_secret, token) if token else None
 
 
 def _html(body: str, status_code: int = 200) -> HTMLResponse:

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common.auth import SESSION_COOKIE, Consultant, verify_token
+from services.common.auth import page_session
 from services.projections import notes_store, store, tiers_store, versions
 from services.projections.planning_assets import PLANNING_STYLE, SCRIPT
 from services.projections.projector import BoardRow, RoadmapNote, stage_name, time_per_stage
@@ -38,10 +38,7 @@ def planning_router(engine: AsyncEngine, names: tuple[str, ...], default_tier: s
     @pages.get(PATH, response_class=HTMLResponse)
     async def customer_planning_review(request: Request) -> Response:
         """Stage 5 and 6 prospects with their journey data and roadmap notes."""
-        token = request.cookies.get(SESSION_COOKIE)
-        who: Consultant | None = (
-            verify_token(request.app.state.session_secret, token) if token else None
-        )
+        who = page_session(request)
         if who is None:
             return RedirectResponse(f"/login?next={PATH}", status_code=303)
         async with engine.connect() as conn:

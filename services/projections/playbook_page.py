@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common.auth import SESSION_COOKIE, ConsultantSession, verify_token
+from services.common.auth import ConsultantSession, page_session
 from services.projections import playbook_store, versions
 from services.projections.playbook_assets import PAGE_STYLE
 from services.projections.projector import PlaybookCounts, PlaybookKey
@@ -209,8 +209,7 @@ def playbook_router(engine: AsyncEngine) -> APIRouter:
         request: Request, sort: str = "playbook", order: str = "asc"
     ) -> Response:
         """The figures as a table, sortable by its column headers."""
-        token = request.cookies.get(SESSION_COOKIE)
-        who = verify_token(request.app.state.session_secret, token) if token else None
+        who = page_session(request)
         if who is None:
             return RedirectResponse(f"/login?next={PATH}", status_code=303)
         body = playbook_page(who.email, await report(sort, order))

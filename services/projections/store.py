@@ -4,11 +4,9 @@ into fresh tables beside the ones being read."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
-from services.common.db import among, processed_events_table
+from services.common.db import among, as_aware, as_utc, chunks, processed_events_table
 from services.projections.analytics_tables import peak_stage, replace_transitions, transitions_table
 from services.projections.projector import Board, BoardRow, Period
 
@@ -238,24 +236,6 @@ async def one_row(
     return _row(found) if found is not None else None
 
 
-def encode_cursor(last: BoardRow) -> str:
-    raw = f"{as_utc(last.last_activity_at).isoformat()}|{last.prospect_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """Raises ValueError for anything `encode_cursor` did not make."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise ValueError("not a cursor") from exc
-    at, sep, last = raw.partition("|")
-    when = datetime.fromisoformat(at)
-    if not sep or not last or when.tzinfo is None:
-        raise ValueError("not a cursor")
-    return when, last
-
-
 def _filtered(query: Select[Any], t: Table, filters: Filters) -> Select[Any]:
     if filters.stage is not None:
         query = query.where(t.c.stage == filters.stage)
@@ -317,17 +297,3 @@ def _period(stored: list[Any]) -> Period:
         as_aware(datetime.fromisoformat(entered)),
         as_aware(datetime.fromisoformat(left)) if left else None,
     )
-
-
-def as_utc(at: datetime) -> datetime:
-    # SQLite keeps datetimes as text without an offset: one zone makes them compare right.
-    return at.astimezone(UTC)
-
-
-def as_aware(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
-def chunks(items: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]

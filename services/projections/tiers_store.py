@@ -11,8 +11,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from schemas.envelope import Event
-from services.common.db import among, mark_processed, processed_events_table, unprocessed
-from services.projections.store import BoardTables, as_aware, chunks, metadata
+from services.common.db import (
+    among,
+    as_aware,
+    chunks,
+    mark_processed,
+    processed_events_table,
+    unprocessed,
+)
+from services.projections.store import BoardTables, metadata
 from services.projections.tiers import Tier, tier_of, tiers
 
 

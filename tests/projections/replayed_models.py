@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schemas import topics
 from schemas.envelope import Event
 from services.common.auth import issue_token
+from services.common.db import as_aware
 from services.projections import alert_feed_store, playbook_store, store, versions
 from services.projections.alert_feed import feed
 from services.projections.projector import playbook_counts, roadmap_notes
-from services.projections.store import as_aware
 from services.projections.tiers import Tier, tiers
 from tests.projections.replay_log import distinct_on
 
