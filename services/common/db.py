@@ -148,6 +148,33 @@ async def unprocessed(conn: AsyncConnection, ledger: Table, events: Sequence[Eve
     return fresh
 
 
+async def claim(conn: AsyncConnection, ledger: Table, events: Sequence[Event]) -> list[Event]:
+    """`unprocessed`, and the fresh ones marked processed, in the caller's transaction: on
+    PostgreSQL one statement (`INSERT .. ON CONFLICT DO NOTHING RETURNING`) instead of a lookup
+    and a COPY, and a concurrent claim of the same id waits for the first to commit or roll back
+    instead of failing on the key."""
+    if conn.dialect.name != "postgresql":
+        fresh = await unprocessed(conn, ledger, events)
+        await mark_processed(conn, ledger, [e.event_id for e in fresh])
+        return fresh
+    ids = [str(e.event_id) for e in events]
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    rows = await driver.fetch(
+        f"INSERT INTO {ledger.name} (event_id, processed_at) SELECT unnest($1::text[]), "
+        "$2::timestamptz ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+        ids,
+        datetime.now(UTC),
+    )
+    claimed = {r[0] for r in rows}
+    fresh = []
+    for e, key in zip(events, ids, strict=True):
+        if key in claimed:
+            claimed.discard(key)  # a duplicate within the batch is applied once
+            fresh.append(e)
+    return fresh
+
+
 async def mark_processed(conn: AsyncConnection, ledger: Table, ids: Sequence[uuid.UUID]) -> None:
     now = datetime.now(UTC)
     await copy_rows(conn, ledger, ("event_id", "processed_at"), [(str(i), now) for i in ids])

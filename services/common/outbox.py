@@ -115,25 +115,27 @@ class Relay:
                 await self._save_position(force=True)
             self._forget()
 
-    async def publish_pending(self) -> int:
-        """Publish what the journal holds past the published position; returns how many."""
+    async def publish_pending(self, until: int | None = None) -> int:
+        """Publish what the journal holds past the published position (up to seq `until`);
+        returns how many."""
         if self.published is None:
             async with self.engine.connect() as conn:
                 self.published = self._saved = await self._last(conn)
+        query = (
+            select(
+                self.journal.c.seq,
+                self.journal.c.subject_id,
+                self.journal.c.type,
+                self.journal.c.payload,
+            )
+            .where(self.journal.c.seq > self.published)
+            .order_by(self.journal.c.seq)
+            .limit(self.batch)
+        )
+        if until is not None:
+            query = query.where(self.journal.c.seq <= until)
         async with self.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(
-                        self.journal.c.seq,
-                        self.journal.c.subject_id,
-                        self.journal.c.type,
-                        self.journal.c.payload,
-                    )
-                    .where(self.journal.c.seq > self.published)
-                    .order_by(self.journal.c.seq)
-                    .limit(self.batch)
-                )
-            ).all()
+            rows = (await conn.execute(query)).all()
         if rows:
             await self.transport.publish_raw([outgoing(r) for r in rows])
             self.published = int(rows[-1].seq)
@@ -145,13 +147,16 @@ class Relay:
         last = self.published
         while self._handed and last is not None and len(messages) < self.batch:
             head = self._handed[0]
-            if head.last_seq > last and head.last_seq - len(head.messages) != last:
+            start = head.last_seq - len(head.messages)  # the seq before its first
+            if start > last:
                 self._read_journal = True  # a gap: rows this process was not handed
                 break
             self._handed.popleft()
             self._handed_messages -= len(head.messages)
             if head.last_seq > last:
-                messages.extend(head.messages)
+                # Past what is published; the journal, read meanwhile, may have published its
+                # first rows already.
+                messages.extend(head.messages[last - start :])
                 last = head.last_seq
         if messages:
             await self.transport.publish_raw(messages)
@@ -177,7 +182,12 @@ class Relay:
             done = await self._publish_handed()
             if not done and (self._read_journal or self._handed):
                 self._read_journal = False
-                done = await self.publish_pending()
+                # Only up to the first batch handed over: from there on, the handed ones (the
+                # journal read back costs several times more, and may never catch up).
+                head = self._handed[0] if self._handed else None
+                done = await self.publish_pending(
+                    head.last_seq - len(head.messages) if head is not None else None
+                )
                 self._read_journal = done > 0  # keep reading while the journal has more
             if done:
                 await self._save_position(force=False)

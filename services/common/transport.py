@@ -8,9 +8,9 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from schemas import topics
 from schemas.catalogue import InvalidEvent, parse_event, serialize, topic_of
@@ -22,9 +22,9 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Sequence[Event]], Awaitable[None]]
 
 
-@dataclass(frozen=True)
-class Record:
-    """One message as the log stored it."""
+class Record(NamedTuple):
+    """One message as the log stored it. (Tuples: built per message, where a frozen dataclass's
+    `__init__` cost a microsecond more.)"""
 
     topic: str
     partition: int
@@ -47,14 +47,14 @@ class Subscription:
     retry_backoff_s: float = 0.05
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """A message ready to publish: the event's topic, keyed by its subject."""
+class Outgoing(NamedTuple):
+    """A message ready to publish: the event's topic, keyed by its subject (a tuple, as
+    `Record`)."""
 
     topic: str
     key: bytes
     value: bytes
-    headers: tuple[tuple[str, bytes], ...] = field(default=())
+    headers: tuple[tuple[str, bytes], ...] = ()
 
     @classmethod
     def of(cls, event: Event) -> Outgoing:

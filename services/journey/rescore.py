@@ -19,8 +19,8 @@ from schemas.journey import (
 from schemas.web import ProspectImportedV1
 from services.journey.derived import derived
 from services.journey.domain import MoveStage, Prospect, Refused, decide_move, evolve
-from services.journey.handlers import Workset
 from services.journey.rules import STAGES, Rules
+from services.journey.workset import Workset
 
 # Rescoring's own namespace: a rescore's id is derived from what it applies to, so a retried
 # apply of the same rules to the same state gives the same event ids.

@@ -133,3 +133,18 @@ async def test_rows_committed_but_never_published_go_out_after_a_restart_and_onl
         await until(all_out)
         await relay.stop()
         assert await published_ids(log) == expected
+
+
+async def test_a_batch_partly_read_back_from_the_journal_goes_out_from_where_that_stopped(
+    engine: AsyncEngine, log: EmbeddedLog
+) -> None:
+    # The relay read the journal (a page of 2 rows) while a batch committed: it published that
+    # batch's first rows before the batch was handed over. The rest go out once, in order.
+    relay = Relay(engine, store.journal, store.relay_position, log, batch=2)
+    events = first_clicks(5, 0)
+    handed = await commit(engine, events, handed=True)
+    assert await relay.publish_pending() == 2
+    relay.hand_over(handed)
+    assert await relay._publish_handed() == len(events) - 2
+    assert relay.published == await journal_end(engine)
+    assert await published_ids(log) == [str(e.event_id) for e in events]

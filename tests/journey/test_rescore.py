@@ -9,9 +9,9 @@ import pytest
 from schemas.envelope import Event
 from schemas.journey import ProspectRescoredV1, StageChangedV1
 from services.journey.domain import MoveStage, Prospect, fold
-from services.journey.handlers import Workset
 from services.journey.rescore import apply_to, compare, history, replay, rescored
 from services.journey.rules import DEFAULT_RULES, Rules
+from services.journey.workset import Workset
 from tests.journey.history import T0, Step, click, emit, identify, imported, move, uid
 
 # Thresholds halved: what takes 25 points today takes 12 under these.

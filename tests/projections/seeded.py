@@ -15,8 +15,8 @@ from schemas.envelope import Event
 from schemas.values import Cta, Utm
 from schemas.web import CtaClickedV1, InquirySubmittedV1, ProspectImportedV1, VisitorIdentifiedV1
 from services.journey.domain import MoveStage, Prospect, decide_move, evolve
-from services.journey.handlers import Workset
 from services.journey.rules import DEFAULT_RULES
+from services.journey.workset import Workset
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 CTAS = [
