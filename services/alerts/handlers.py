@@ -24,7 +24,7 @@ from services.alerts.domain import (
     fold,
 )
 from services.alerts.state import absorb, note
-from services.common.db import mark_processed, unprocessed
+from services.common.db import claim
 from services.common.outbox import Appended, Relay, append_for_relay, lock_journal
 
 
@@ -136,14 +136,13 @@ class Alerts:
     async def record_journey_events(self, events: Sequence[Event]) -> None:
         async with self._writing, self.engine.begin() as conn:
             await lock_journal(conn, store.journal)
-            fresh = await unprocessed(conn, store.processed, events)
+            fresh = await claim(conn, store.processed, events)
             if not fresh:
                 return
             work = await Workset.load(conn, fresh)
             decided = [out for event in fresh for out in work.apply(event)]
             await work.save(conn)
             appended = await append_for_relay(conn, store.journal, decided)
-            await mark_processed(conn, store.processed, [e.event_id for e in fresh])
         self._recorded(decided, appended)
 
     async def acknowledge(self, alert_id: uuid.UUID, by: str, at: datetime) -> Alert:

@@ -158,8 +158,7 @@ async def claim(conn: AsyncConnection, ledger: Table, events: Sequence[Event]) -
         await mark_processed(conn, ledger, [e.event_id for e in fresh])
         return fresh
     ids = [str(e.event_id) for e in events]
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
+    driver = await _driver(conn)
     rows = await driver.fetch(
         f"INSERT INTO {ledger.name} (event_id, processed_at) SELECT unnest($1::text[]), "
         "$2::timestamptz ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
@@ -200,9 +199,20 @@ async def copy_rows(
     if conn.dialect.name != "postgresql":
         await conn.execute(insert(table), [dict(zip(columns, r, strict=True)) for r in records])
         return
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
+    driver = await _driver(conn)
     await driver.copy_records_to_table(table.name, records=records, columns=list(columns))
+
+
+async def _driver(conn: AsyncConnection) -> Any:
+    """The asyncpg connection under `conn`, inside `conn`'s transaction: SQLAlchemy's adapter
+    begins it with the first statement it runs itself, and a statement run on the driver before
+    that would commit on its own."""
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    if conn.in_transaction() and not driver.is_in_transaction():
+        await conn.execute(text("SELECT 1"))
+    return driver
 
 
 class InOrder:

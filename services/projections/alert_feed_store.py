@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from schemas.envelope import Event
-from services.common.db import among, mark_processed, processed_events_table, unprocessed
+from services.common.db import among, claim, processed_events_table
 from services.projections.alert_feed import AlertRow, feed
 from services.projections.store import metadata
 
@@ -63,12 +63,11 @@ async def record(
     conn: AsyncConnection, events: Sequence[Event], table: Table = FEED, ledger: Table = PROCESSED
 ) -> None:
     """Apply the events not applied yet to `table` and note their ids in `ledger`."""
-    fresh = await unprocessed(conn, ledger, events)
+    fresh = await claim(conn, ledger, events)
     if not fresh:
         return
     ids = {str(a) for e in fresh if (a := getattr(e, "alert_id", None)) is not None}
     await save(conn, feed(await _load(conn, ids, table), fresh), table)
-    await mark_processed(conn, ledger, [e.event_id for e in fresh])
 
 
 async def raised_between(

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.envelope import Event
 from schemas.journey import ProspectsMergedV1
-from services.common.db import mark_processed, unprocessed
+from services.common.db import claim
 from services.projections import (
     alert_feed_store,
     notes_store,
@@ -34,14 +34,13 @@ class BoardProjection:
             # has just removed. The same lock keeps a rebuild's switch from passing a batch by.
             await versions.lock_board(conn)
             tables = self.tables or await versions.active_board(conn)
-            fresh = await unprocessed(conn, tables.processed, events)
+            fresh = await claim(conn, tables.processed, events)
             if not fresh:
                 return
             touched = {e.subject_id for e in fresh}
             touched |= {e.merged_id for e in fresh if isinstance(e, ProspectsMergedV1)}
             before = await store.load(conn, tables, touched)
             await store.save(conn, tables, before, project(before, fresh))
-            await mark_processed(conn, tables.processed, [e.event_id for e in fresh])
 
 
 class RoadmapNotesProjection:
@@ -69,11 +68,10 @@ class PlaybookStatsProjection:
         async with self.engine.begin() as conn:
             await versions.lock_board(conn)
             tables = await versions.active_models(conn)
-            fresh = await unprocessed(conn, tables.playbooks_processed, events)
+            fresh = await claim(conn, tables.playbooks_processed, events)
             if not fresh:
                 return
             await playbook_store.add(conn, playbook_counts(fresh), tables.playbooks)
-            await mark_processed(conn, tables.playbooks_processed, [e.event_id for e in fresh])
 
 
 class AlertFeedProjection:

@@ -15,9 +15,8 @@ from services.common.db import (
     among,
     as_aware,
     chunks,
-    mark_processed,
+    claim,
     processed_events_table,
-    unprocessed,
 )
 from services.projections.store import BoardTables, metadata
 from services.projections.tiers import Tier, tier_of, tiers
@@ -41,11 +40,10 @@ async def record(
     conn: AsyncConnection, events: Sequence[Event], table: Table = TIERS, ledger: Table = PROCESSED
 ) -> None:
     """Apply the upgrades not applied yet to `table` and note their ids in `ledger`."""
-    fresh = await unprocessed(conn, ledger, events)
+    fresh = await claim(conn, ledger, events)
     if not fresh:
         return
     await save(conn, tiers(await _load(conn, {e.subject_id for e in fresh}, table), fresh), table)
-    await mark_processed(conn, ledger, [e.event_id for e in fresh])
 
 
 async def save(conn: AsyncConnection, changed: Mapping[str, Tier], table: Table = TIERS) -> None:
