@@ -39,11 +39,13 @@ class ServiceParts:
 def tune_gc() -> None:
     """Fewer, cheaper collections: a consumer allocates a great many short-lived objects per
     batch, and CPython's default thresholds then spend more time collecting than handling
-    (measured: journey throughput doubled). Objects alive at start-up are frozen out of it."""
+    (measured: journey throughput doubled). Objects alive at start-up are frozen out of it.
+    A young collection traverses what a batch still holds: at 50,000 the journey ran 35 of them
+    in 100,000 clicks, 1.1 s in all; at 200,000, two (0.2 s)."""
     gc.collect()
     gc.freeze()
     gen0, gen1, gen2 = (
-        int(x) for x in os.environ.get("CRM_GC_THRESHOLDS", "50000,50,100").split(",")
+        int(x) for x in os.environ.get("CRM_GC_THRESHOLDS", "200000,50,100").split(",")
     )
     gc.set_threshold(gen0, gen1, gen2)
 

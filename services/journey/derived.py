@@ -67,7 +67,8 @@ def built(cls: type[M], head: dict[str, Any], **values: Any) -> M:
     given ones marked as set. tests/journey/test_fast_paths.py checks that every event the
     rules decide is what validation makes of it."""
     defaults, required = _FIELDS.get(cls) or _fields(cls)
-    given = {**head, **values}
+    given = head  # a fresh dict from `derived`'s fields(): taken over, not copied
+    given.update(values)
     if not required <= given.keys():
         raise TypeError(f"{cls.__name__} needs {sorted(required - given.keys())}")
     made = cls.__new__(cls)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -154,7 +154,7 @@ def _with(prospect: Prospect, **changes: Any) -> Prospect:
 
 def _enter(prospect: Prospect, stage: int, at: datetime) -> Prospect:
     periods = list(prospect.periods)
-    if periods and periods[-1].exited_at is None:
-        periods[-1] = replace(periods[-1], exited_at=max(at, periods[-1].entered_at))
+    if periods and (last := periods[-1]).exited_at is None:
+        periods[-1] = Period(last.stage, last.entered_at, max(at, last.entered_at))
     periods.append(Period(stage, at))
     return _with(prospect, stage=stage, periods=tuple(periods))
