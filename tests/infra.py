@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -111,3 +112,18 @@ async def service_database(
         yield engine
     finally:
         await engine.dispose()
+
+
+def migrated_engine(service: str, migrations: Path) -> Any:
+    """A fixture named `engine`: the service's migrated database, once on SQLite and once on
+    PostgreSQL. In a test module: `engine = migrated_engine("journey", store.MIGRATIONS)`."""
+
+    @pytest.fixture(params=BOTH)
+    async def engine(
+        request: pytest.FixtureRequest, tmp_path: Path, unique: str
+    ) -> AsyncIterator[AsyncEngine]:
+        name = f"{service}_{unique}"
+        async with service_database(request, tmp_path, name, service, migrations) as engine:
+            yield engine
+
+    return engine

@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import MetaData, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.common.journal import page
 from services.common.outbox import journal_table, position_table
 
 log = logging.getLogger(__name__)
@@ -134,18 +135,7 @@ class WebhookNotifier:
         """Deliver what the journal holds past the saved position; returns rows read."""
         async with self.engine.connect() as conn:
             last = await self._saved(conn) or 0
-            query = (
-                select(
-                    self.journal.c.seq,
-                    self.journal.c.event_id,
-                    self.journal.c.type,
-                    self.journal.c.payload,
-                )
-                .where(self.journal.c.seq > last)
-                .order_by(self.journal.c.seq)
-                .limit(self.batch)
-            )
-            rows = (await conn.execute(query)).all()
+            rows = (await conn.execute(page(self.journal, last, self.batch))).all()
         for row in rows:
             if row.type in SENT_TYPES:
                 await self.deliver(row.event_id, row.type, row.payload.encode())

@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     Text,
@@ -156,6 +157,24 @@ async def write(conn: AsyncConnection, journal: Table, written: Entries) -> None
     if written.rows:
         await lock_journal(conn, journal)
         await copy_rows(conn, journal, _JOURNAL_COLUMNS, written.rows)
+
+
+def page(journal: Table, after: int, limit: int, until: int | None = None) -> Select[Any]:
+    """The journal's rows past seq `after` (up to `until`), in order, `limit` at most: what a
+    reader of the journal (the relay, the webhook notifier) takes next."""
+    query = (
+        select(
+            journal.c.seq,
+            journal.c.event_id,
+            journal.c.subject_id,
+            journal.c.type,
+            journal.c.payload,
+        )
+        .where(journal.c.seq > after)
+        .order_by(journal.c.seq)
+        .limit(limit)
+    )
+    return query if until is None else query.where(journal.c.seq <= until)
 
 
 def outgoing(row: Any) -> Outgoing:

@@ -23,6 +23,7 @@ from services.common.journal import (
     journal_table,
     lock_journal,
     outgoing,
+    page,
     position_table,
 )
 from services.common.transport import Outgoing, Transport
@@ -121,19 +122,7 @@ class Relay:
         if self.published is None:
             async with self.engine.connect() as conn:
                 self.published = self._saved = await self._last(conn)
-        query = (
-            select(
-                self.journal.c.seq,
-                self.journal.c.subject_id,
-                self.journal.c.type,
-                self.journal.c.payload,
-            )
-            .where(self.journal.c.seq > self.published)
-            .order_by(self.journal.c.seq)
-            .limit(self.batch)
-        )
-        if until is not None:
-            query = query.where(self.journal.c.seq <= until)
+        query = page(self.journal, self.published, self.batch, until)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         if rows:

@@ -20,16 +20,9 @@ from services.alerts.handlers import Alerts
 from services.common.embedded_log import EmbeddedLog
 from services.common.outbox import Relay
 from tests.alerts.history import at, skip
-from tests.infra import BOTH, service_database
+from tests.infra import migrated_engine
 
-
-@pytest.fixture(params=BOTH)
-async def engine(
-    request: pytest.FixtureRequest, tmp_path: Path, unique: str
-) -> AsyncIterator[AsyncEngine]:
-    name = f"alerts_{unique}"
-    async with service_database(request, tmp_path, name, "alerts", store.MIGRATIONS) as engine:
-        yield engine
+engine = migrated_engine("alerts", store.MIGRATIONS)
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@ merges, sweeps, history and paging."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -16,18 +14,12 @@ from services.alerts import store
 from services.alerts.domain import Alert, Refused
 from services.alerts.handlers import Alerts
 from tests.alerts.history import A, at, awarded, skip, uid
-from tests.infra import BOTH, service_database
+from tests.infra import migrated_engine
 
 HOUR = timedelta(hours=1)
 
 
-@pytest.fixture(params=BOTH)
-async def engine(
-    request: pytest.FixtureRequest, tmp_path: Path, unique: str
-) -> AsyncIterator[AsyncEngine]:
-    name = f"alerts_{unique}"
-    async with service_database(request, tmp_path, name, "alerts", store.MIGRATIONS) as engine:
-        yield engine
+engine = migrated_engine("alerts", store.MIGRATIONS)
 
 
 async def all_alerts(

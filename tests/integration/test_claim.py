@@ -4,8 +4,6 @@ order, each once, and marks them applied in the caller's transaction (a rollback
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -13,17 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.db import claim
 from services.journey import store
-from tests.infra import BOTH, service_database
+from tests.infra import migrated_engine
 from tests.journey.history import click
 
-
-@pytest.fixture(params=BOTH)
-async def engine(
-    request: pytest.FixtureRequest, tmp_path: Path, unique: str
-) -> AsyncIterator[AsyncEngine]:
-    name = f"claim_{unique}"
-    async with service_database(request, tmp_path, name, "journey", store.MIGRATIONS) as engine:
-        yield engine
+engine = migrated_engine("journey", store.MIGRATIONS)
 
 
 async def marked(engine: AsyncEngine) -> int:

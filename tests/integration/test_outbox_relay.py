@@ -22,18 +22,12 @@ from services.common.embedded_log import EmbeddedLog
 from services.common.outbox import Appended, Relay, append, append_for_relay, lock_journal
 from services.journey import store
 from services.journey.domain import decide
-from tests.infra import BOTH, service_database
+from tests.infra import migrated_engine
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=BOTH)
-async def engine(
-    request: pytest.FixtureRequest, tmp_path: Path, unique: str
-) -> AsyncIterator[AsyncEngine]:
-    name = f"relay_{unique}"
-    async with service_database(request, tmp_path, name, "journey", store.MIGRATIONS) as engine:
-        yield engine
+engine = migrated_engine("journey", store.MIGRATIONS)
 
 
 @pytest.fixture

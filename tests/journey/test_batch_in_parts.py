@@ -5,10 +5,8 @@ and one that succeeds is all there, as if written at once."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -21,7 +19,7 @@ from schemas.web import CtaClickedV1
 from services.journey import store
 from services.journey.handlers import PART, Journey
 from services.journey.rules import DEFAULT_RULES, Rules
-from tests.infra import BOTH, service_database
+from tests.infra import migrated_engine
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 VISITORS = 300
@@ -40,13 +38,7 @@ class FailingOn(Rules):
         return super().base_points(cta)
 
 
-@pytest.fixture(params=BOTH)
-async def engine(
-    request: pytest.FixtureRequest, tmp_path: Path, unique: str
-) -> AsyncIterator[AsyncEngine]:
-    name = f"parts_{unique}"
-    async with service_database(request, tmp_path, name, "journey", store.MIGRATIONS) as engine:
-        yield engine
+engine = migrated_engine("journey", store.MIGRATIONS)
 
 
 def clicks(n: int, last_cta: str = "guide") -> list[CtaClickedV1]:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -14,16 +10,9 @@ from services.journey import store
 from services.journey.handlers import Journey
 from services.journey.rules import DEFAULT_RULES
 from tests.contract.logs import clicks
-from tests.infra import BOTH, service_database
+from tests.infra import migrated_engine
 
-
-@pytest.fixture(params=BOTH)
-async def engine(
-    request: pytest.FixtureRequest, tmp_path: Path, unique: str
-) -> AsyncIterator[AsyncEngine]:
-    name = f"journey_{unique}"
-    async with service_database(request, tmp_path, name, "journey", store.MIGRATIONS) as engine:
-        yield engine
+engine = migrated_engine("journey", store.MIGRATIONS)
 
 
 async def test_migrations_are_recorded_in_the_services_own_version_table_and_rerun_safely(
