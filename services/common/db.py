@@ -264,13 +264,14 @@ class InOrder:
         if self._last is not None:
             await self._last
 
-    async def settle(self) -> None:
+    async def settle(self) -> BaseException | None:
         """Wait for the statements in flight, whatever they end with: before a rollback, which
-        must not meet a statement still running on the connection."""
+        must not meet a statement still running on the connection. Returns their failure."""
         if self._last is not None:
             await asyncio.wait([self._last])
             if not self._last.cancelled():
-                self._last.exception()  # retrieved: the caller raises its own error
+                return self._last.exception()
+        return None
 
 
 def chunks(items: Sequence[str], size: int = 5000) -> Iterable[Sequence[str]]:

@@ -174,9 +174,12 @@ class Relay:
                 # Only up to the first batch handed over: from there on, the handed ones (the
                 # journal read back costs several times more, and may never catch up).
                 head = self._handed[0] if self._handed else None
-                done = await self.publish_pending(
-                    head.last_seq - len(head.messages) if head is not None else None
-                )
+                until = head.last_seq - len(head.messages) if head is not None else None
+                done = await self.publish_pending(until)
+                if not done and until is not None:
+                    # Nothing before the handed batch: a hole in the seqs (a rolled-back
+                    # transaction's, on PostgreSQL). Read past it, the handed rows included.
+                    done = await self.publish_pending()
                 self._read_journal = done > 0  # keep reading while the journal has more
             if done:
                 await self._save_position(force=False)

@@ -149,8 +149,12 @@ class Journey:
                 writes.then(functools.partial(store.write, conn, rows, work.existing))
             writes.then(functools.partial(store.fold_away, conn, work.merged))
             await writes.finish()
-        except BaseException:
-            await writes.settle()
+        except BaseException as exc:
+            failed = await writes.settle()
+            if isinstance(failed, AlreadyApplied) and isinstance(exc, Exception):
+                # Deciding again what was applied before may fail where the first time did not:
+                # the batch goes again, claimed first, instead of failing on it.
+                raise AlreadyApplied from None
             raise
         return decided, await appended(conn, store.journal, messages)
 

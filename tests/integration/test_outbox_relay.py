@@ -142,3 +142,39 @@ async def test_a_batch_partly_read_back_from_the_journal_goes_out_from_where_tha
     assert await relay._publish_handed() == len(events) - 2
     assert relay.published == await journal_end(engine)
     assert await published_ids(log) == [str(e.event_id) for e in events]
+
+
+class RolledBack(Exception):
+    pass
+
+
+async def test_a_hole_in_the_seqs_before_a_handed_batch_does_not_stop_the_relay(
+    engine: AsyncEngine, log: EmbeddedLog
+) -> None:
+    # On PostgreSQL a rolled-back transaction's journal rows leave their seqs unused: the next
+    # batch handed over does not continue the published position, and no row fills the hole.
+    relay = Relay(engine, store.journal, store.relay_position, log, idle_s=60)
+    await relay.start()
+    try:
+
+        async def relay_ready() -> bool:
+            return relay.published is not None
+
+        await until(relay_ready)
+        a, b = first_clicks(2, 0), first_clicks(2, 20)
+        relay.hand_over(await commit(engine, a, handed=True))
+        with pytest.raises(RolledBack):
+            async with engine.begin() as conn:
+                await lock_journal(conn, store.journal)
+                await append(conn, store.journal, first_clicks(3, 10))
+                raise RolledBack
+        relay.hand_over(await commit(engine, b, handed=True))
+        end = await journal_end(engine)
+
+        async def all_out() -> bool:
+            return relay.published == end
+
+        await until(all_out)
+        assert await published_ids(log) == [str(e.event_id) for e in [*a, *b]]
+    finally:
+        await relay.stop()
