@@ -109,10 +109,18 @@ def entries(events: Sequence[Event]) -> Entries:
         payload = e.__pydantic_serializer__.to_json(e)
         text = payload.decode()
         rows.append((_event_id(e, text), e.subject_id, e.type, e.occurred_at, text))
-        messages.append(
-            Outgoing(TOPIC_OF[e.type], e.subject_id.encode(), payload, (("type", e.type.encode()),))
-        )
+        topic, headers = _ROUTE.get(e.type) or _route(e.type)
+        messages.append(Outgoing(topic, e.subject_id.encode(), payload, headers))
     return Entries(rows, messages)
+
+
+# Per event type: its topic and its message headers, made once.
+_ROUTE: dict[str, tuple[str, tuple[tuple[str, bytes], ...]]] = {}
+
+
+def _route(kind: str) -> tuple[str, tuple[tuple[str, bytes], ...]]:
+    found = _ROUTE[kind] = (TOPIC_OF[kind], (("type", kind.encode()),))
+    return found
 
 
 _ID_AT = len('{"event_id":"')

@@ -14,6 +14,7 @@ from schemas.catalogue import TOPIC_OF, serialize
 from schemas.envelope import Event
 from schemas.journey import StageChangedV1
 from services.common.journal import entries
+from services.common.transport import Outgoing
 from services.journey.derived import built, derived
 from services.journey.domain import Prospect, decide, fold
 from services.journey.rules import DEFAULT_RULES, STAGES, Rules
@@ -79,6 +80,7 @@ def test_journal_entries_are_the_catalogue_serialization(
         )
         assert message.value == serialize(event)
         assert message.topic == TOPIC_OF[event.type]
+        assert message == Outgoing.of(event)  # key and headers too
 
 
 def scanned_stage(rules: Rules, points: int) -> int:
