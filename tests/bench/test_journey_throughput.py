@@ -32,11 +32,13 @@ from services.common.transport import Subscription, Transport
 from services.journey import store
 from services.journey.handlers import Journey
 from services.journey.rules import DEFAULT_RULES
+from services.journey.settings import JourneySettings
 from tests.infra import create_database
 
 pytestmark = pytest.mark.bench
 CLICKS = int(os.environ.get("CRM_BENCH_CLICKS", "100000"))
 PROSPECTS = max(1, CLICKS // 10)
+BATCH = int(os.environ.get("CRM_BENCH_BATCH", JourneySettings().batch_size))  # the product's
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
@@ -137,7 +139,7 @@ async def test_journey_throughput_on_kafka_and_postgresql(
         "Kafka + PostgreSQL",
         lambda: KafkaTransport(kafka_bootstrap, namespace=f"bench{unique}."),
         create_engine(url),
-        batch=int(os.environ.get("CRM_BENCH_BATCH", "2000")),
+        batch=BATCH,
     )
 
 
@@ -146,5 +148,5 @@ async def test_journey_throughput_embedded(tmp_path: Path) -> None:
         "embedded (SQLite log + SQLite)",
         lambda: EmbeddedLog(tmp_path / "events.db"),
         create_engine(f"sqlite:///{tmp_path / 'journey.db'}"),
-        batch=int(os.environ.get("CRM_BENCH_BATCH", "2000")),
+        batch=BATCH,
     )
