@@ -5,6 +5,7 @@ in journal order, and a crash between commit and publish loses nothing."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -77,18 +78,27 @@ async def journal_end(engine: AsyncEngine) -> int:
         return int((await conn.execute(select(func.max(store.journal.c.seq)))).scalar_one())
 
 
-async def test_handed_over_batches_and_rows_written_elsewhere_go_out_once_in_journal_order(
-    engine: AsyncEngine, log: EmbeddedLog
-) -> None:
-    # No idle polling within the test: only a hand-over, or a gap it reveals, publishes.
+@contextlib.asynccontextmanager
+async def leading(engine: AsyncEngine, log: EmbeddedLog) -> AsyncIterator[Relay]:
+    """A started relay that has read its position. No idle polling within a test: only a
+    hand-over, or a gap it reveals, publishes."""
     relay = Relay(engine, store.journal, store.relay_position, log, idle_s=60)
     await relay.start()
     try:
 
-        async def relay_ready() -> bool:
+        async def ready() -> bool:
             return relay.published is not None
 
-        await until(relay_ready)
+        await until(ready)
+        yield relay
+    finally:
+        await relay.stop()
+
+
+async def test_handed_over_batches_and_rows_written_elsewhere_go_out_once_in_journal_order(
+    engine: AsyncEngine, log: EmbeddedLog
+) -> None:
+    async with leading(engine, log) as relay:
         a, b, c = first_clicks(3, 0), first_clicks(2, 3), first_clicks(4, 5)
         relay.hand_over(await commit(engine, a, handed=True))
 
@@ -105,8 +115,6 @@ async def test_handed_over_batches_and_rows_written_elsewhere_go_out_once_in_jou
 
         await until(all_out)
         assert await published_ids(log) == [str(e.event_id) for e in [*a, *b, *c]]
-    finally:
-        await relay.stop()
 
 
 async def test_rows_committed_but_never_published_go_out_after_a_restart_and_only_once(
@@ -153,14 +161,7 @@ async def test_a_hole_in_the_seqs_before_a_handed_batch_does_not_stop_the_relay(
 ) -> None:
     # On PostgreSQL a rolled-back transaction's journal rows leave their seqs unused: the next
     # batch handed over does not continue the published position, and no row fills the hole.
-    relay = Relay(engine, store.journal, store.relay_position, log, idle_s=60)
-    await relay.start()
-    try:
-
-        async def relay_ready() -> bool:
-            return relay.published is not None
-
-        await until(relay_ready)
+    async with leading(engine, log) as relay:
         a, b = first_clicks(2, 0), first_clicks(2, 20)
         relay.hand_over(await commit(engine, a, handed=True))
         with pytest.raises(RolledBack):
@@ -176,5 +177,3 @@ async def test_a_hole_in_the_seqs_before_a_handed_batch_does_not_stop_the_relay(
 
         await until(all_out)
         assert await published_ids(log) == [str(e.event_id) for e in [*a, *b]]
-    finally:
-        await relay.stop()
