@@ -159,12 +159,7 @@ async def claim(conn: AsyncConnection, ledger: Table, events: Sequence[Event]) -
         return fresh
     ids = [str(e.event_id) for e in events]
     driver = await _driver(conn)
-    rows = await driver.fetch(
-        f"INSERT INTO {ledger.name} (event_id, processed_at) SELECT unnest($1::text[]), "
-        "$2::timestamptz ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
-        ids,
-        datetime.now(UTC),
-    )
+    rows = await driver.fetch(_claiming(ledger, "event_id"), ids, datetime.now(UTC))
     claimed = {r[0] for r in rows}
     fresh = []
     for e, key in zip(events, ids, strict=True):
@@ -172,6 +167,14 @@ async def claim(conn: AsyncConnection, ledger: Table, events: Sequence[Event]) -
             claimed.discard(key)  # a duplicate within the batch is applied once
             fresh.append(e)
     return fresh
+
+
+def _claiming(ledger: Table, returning: str) -> str:
+    """Insert the ids ($1) not in the ledger yet, processed at $2; return `returning` of each."""
+    return (
+        f"INSERT INTO {ledger.name} (event_id, processed_at) SELECT unnest($1::text[]), "
+        f"$2::timestamptz ON CONFLICT (event_id) DO NOTHING RETURNING {returning}"
+    )
 
 
 class AlreadyApplied(Exception):
@@ -188,13 +191,8 @@ async def claim_all(conn: AsyncConnection, ledger: Table, events: Sequence[Event
             raise AlreadyApplied
         return
     driver = await _driver(conn)
-    inserted = await driver.fetchval(
-        f"WITH claimed AS (INSERT INTO {ledger.name} (event_id, processed_at) "
-        "SELECT unnest($1::text[]), $2::timestamptz ON CONFLICT (event_id) DO NOTHING "
-        "RETURNING 1) SELECT count(*) FROM claimed",
-        ids,
-        datetime.now(UTC),
-    )
+    counting = f"WITH claimed AS ({_claiming(ledger, '1')}) SELECT count(*) FROM claimed"
+    inserted = await driver.fetchval(counting, ids, datetime.now(UTC))
     if inserted != len(ids):
         raise AlreadyApplied
 

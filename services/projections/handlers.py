@@ -51,9 +51,7 @@ class RoadmapNotesProjection:
         self.engine = engine
 
     async def record_planning_events(self, events: Sequence[Event]) -> None:
-        async with self.engine.begin() as conn:
-            await versions.lock_board(conn)
-            tables = await versions.active_models(conn)
+        async with versions.writing(self.engine) as (conn, tables):
             await notes_store.record_notes(conn, roadmap_notes(events), tables.notes)
 
 
@@ -65,9 +63,7 @@ class PlaybookStatsProjection:
         self.engine = engine
 
     async def record_content_events(self, events: Sequence[Event]) -> None:
-        async with self.engine.begin() as conn:
-            await versions.lock_board(conn)
-            tables = await versions.active_models(conn)
+        async with versions.writing(self.engine) as (conn, tables):
             fresh = await claim(conn, tables.playbooks_processed, events)
             if not fresh:
                 return
@@ -81,9 +77,7 @@ class AlertFeedProjection:
         self.engine = engine
 
     async def record_alert_events(self, events: Sequence[Event]) -> None:
-        async with self.engine.begin() as conn:
-            await versions.lock_board(conn)
-            tables = await versions.active_models(conn)
+        async with versions.writing(self.engine) as (conn, tables):
             await alert_feed_store.record(conn, events, tables.alerts, tables.alerts_processed)
 
 
@@ -94,7 +88,5 @@ class TierProjection:
         self.engine = engine
 
     async def record_billing_events(self, events: Sequence[Event]) -> None:
-        async with self.engine.begin() as conn:
-            await versions.lock_board(conn)
-            tables = await versions.active_models(conn)
+        async with versions.writing(self.engine) as (conn, tables):
             await tiers_store.record(conn, events, tables.tiers, tables.tiers_processed)

@@ -1,7 +1,7 @@
 """What the browser runs and how the page looks: constants allowed by hash in the page's
 Content-Security-Policy."""
 
-from services.projections.templates import LOGOUT_SCRIPT
+from services.projections.templates import DETAIL_SCRIPT, LOGOUT_SCRIPT
 
 KANBAN_STYLE = """
 .kanban-main{padding:8px 12px 12px}
@@ -95,15 +95,6 @@ function pending(card, on) {
   card.draggable = !on;
   card.setAttribute("aria-busy", on ? "true" : "false");
   card.querySelector(".moving").hidden = !on;
-}
-
-function detailOf(body, status) {
-  const detail = body && body.detail;
-  if (typeof detail === "string") return detail;
-  if (Array.isArray(detail)) {
-    return detail.map((d) => (d && d.msg ? String(d.msg) : JSON.stringify(d))).join("; ");
-  }
-  return "the server answered " + status;
 }
 
 function key() {
@@ -263,4 +254,4 @@ dialog.addEventListener("close", () => {
 })();
 """
 
-SCRIPT = LOGOUT_SCRIPT + KANBAN_SCRIPT
+SCRIPT = LOGOUT_SCRIPT + DETAIL_SCRIPT + KANBAN_SCRIPT

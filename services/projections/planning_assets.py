@@ -1,7 +1,7 @@
 """What the browser runs and how the page looks: constants allowed by hash in the page's
 Content-Security-Policy."""
 
-from services.projections.templates import LOGOUT_SCRIPT
+from services.projections.templates import DETAIL_SCRIPT, LOGOUT_SCRIPT
 
 PLANNING_STYLE = """
 .planning-main{padding:10px 16px 24px;max-width:1280px}
@@ -51,15 +51,6 @@ function when(iso) {
   const at = new Date(iso);
   if (isNaN(at)) return String(iso);
   return at.toISOString().slice(0, 16).replace("T", " ") + " UTC";
-}
-
-function detailOf(body, status) {
-  const detail = body && body.detail;
-  if (typeof detail === "string") return detail;
-  if (Array.isArray(detail)) {
-    return detail.map((d) => (d && d.msg ? String(d.msg) : JSON.stringify(d))).join("; ");
-  }
-  return "the server answered " + status;
 }
 
 function show(list, notes) {
@@ -150,4 +141,4 @@ document.querySelectorAll("form.note").forEach((form) => {
 })();
 """
 
-SCRIPT = LOGOUT_SCRIPT + PLANNING_SCRIPT
+SCRIPT = LOGOUT_SCRIPT + DETAIL_SCRIPT + PLANNING_SCRIPT

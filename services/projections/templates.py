@@ -99,6 +99,18 @@ document.getElementById("logout").addEventListener("click", async () => {
 });
 """
 
+# What a failed API call says, from FastAPI's `detail` (a text, or validation errors).
+DETAIL_SCRIPT = """
+function detailOf(body, status) {
+  const detail = body && body.detail;
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) {
+    return detail.map((d) => (d && d.msg ? String(d.msg) : JSON.stringify(d))).join("; ");
+  }
+  return "the server answered " + status;
+}
+"""
+
 
 def _sha256(source: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode()).digest()).decode() + "'"

@@ -5,7 +5,9 @@ pointer (and the one lock) cover every read model of it."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -107,6 +109,15 @@ async def active_board(conn: AsyncConnection) -> store.BoardTables:
 async def active_models(conn: AsyncConnection) -> ReadModels:
     """The version of every read model that reads and the live projections use now."""
     return model_set(await active_name(conn))
+
+
+@contextlib.asynccontextmanager
+async def writing(engine: AsyncEngine) -> AsyncIterator[tuple[AsyncConnection, ReadModels]]:
+    """A live projection's transaction: the read models' lock taken first, then the active
+    version looked up under it."""
+    async with engine.begin() as conn:
+        await lock_board(conn)
+        yield conn, await active_models(conn)
 
 
 async def board_versions(conn: AsyncConnection) -> list[str]:

@@ -69,14 +69,17 @@ def test_new_rules_give_new_stages_and_points(rules: Rules, stage: int, points: 
     assert (replayed["v-1"].stage, replayed["v-1"].points) == (stage, points)
 
 
+# 30, 80 and 10 points.
+THREE_PROSPECTS = [
+    click(1, 30, v="v-1"),
+    click(1, 40, v="v-2"),
+    click(1, 40, 1, v="v-2"),
+    click(1, 10, v="v-3"),
+]
+
+
 def test_the_report_counts_prospects_per_stage_now_and_after() -> None:
-    steps = [
-        click(1, 30, v="v-1"),
-        click(1, 40, v="v-2"),
-        click(1, 40, 1, v="v-2"),
-        click(1, 10, v="v-3"),
-    ]
-    current, replayed = what_if(steps, HIGHER)
+    current, replayed = what_if(THREE_PROSPECTS, HIGHER)
     report = compare(current, replayed)
     # now: 30 → 2, 80 → 3, 10 → 1; under HIGHER: 30 → 1, 80 → 2, 10 → 1
     assert report.before == {1: 1, 2: 1, 3: 1, 4: 0, 5: 0, 6: 0}
@@ -120,13 +123,7 @@ def test_merged_prospects_are_replayed_as_one() -> None:
 
 
 def test_applying_puts_every_changed_prospect_where_the_replay_does() -> None:
-    steps = [
-        click(1, 30, v="v-1"),
-        click(1, 40, v="v-2"),
-        click(1, 40, 1, v="v-2"),
-        click(1, 10, v="v-3"),
-    ]
-    current, replayed = what_if(steps, HIGHER)
+    current, replayed = what_if(THREE_PROSPECTS, HIGHER)
     report = compare(current, replayed)
     rescore = uid("rescore")
     events = rescored(
