@@ -17,7 +17,7 @@ from services.common.app import tune_gc
 from services.common.auth import issue_token
 from services.common.settings import CommonSettings
 from services.journey.rescore_cli import rescore_command
-from services.projections.replay_cli import replay_app
+from services.projections.replay.cli import replay_app
 
 ROOT = Path(__file__).resolve().parents[1]
 app = typer.Typer(help="Hero Journey CRM", no_args_is_help=True, add_completion=False)

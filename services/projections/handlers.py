@@ -7,15 +7,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schemas.envelope import Event
 from schemas.journey import ProspectsMergedV1
 from services.common.db import claim
-from services.projections import (
-    alert_feed_store,
-    notes_store,
-    playbook_store,
-    store,
-    tiers_store,
-    versions,
-)
-from services.projections.projector import playbook_counts, project, roadmap_notes
+from services.projections.models.board import project
+from services.projections.models.notes import roadmap_notes
+from services.projections.models.playbooks import playbook_counts
+from services.projections.tables import alert_feed as alert_feed_store
+from services.projections.tables import board as board_store
+from services.projections.tables import notes as notes_store
+from services.projections.tables import playbooks as playbook_store
+from services.projections.tables import tiers as tiers_store
+from services.projections.tables import versions
 
 
 class BoardProjection:
@@ -24,7 +24,7 @@ class BoardProjection:
     nothing. Without fixed `tables` it writes the active version, looked up in each transaction,
     so it follows a rebuild's switch without a restart."""
 
-    def __init__(self, engine: AsyncEngine, tables: store.BoardTables | None = None):
+    def __init__(self, engine: AsyncEngine, tables: board_store.BoardTables | None = None):
         self.engine, self.tables = engine, tables
 
     async def record_journey_events(self, events: Sequence[Event]) -> None:
@@ -39,8 +39,8 @@ class BoardProjection:
                 return
             touched = {e.subject_id for e in fresh}
             touched |= {e.merged_id for e in fresh if isinstance(e, ProspectsMergedV1)}
-            before = await store.load(conn, tables, touched)
-            await store.save(conn, tables, before, project(before, fresh))
+            before = await board_store.load(conn, tables, touched)
+            await board_store.save(conn, tables, before, project(before, fresh))
 
 
 class RoadmapNotesProjection:

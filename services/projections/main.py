@@ -11,11 +11,6 @@ from services.common.db import create_engine, database_ready, migrate
 from services.common.kafka import KafkaTransport
 from services.common.settings import CommonSettings
 from services.common.transport import Subscription, Transport
-from services.projections import store
-from services.projections.alert_feed_api import alert_feed_router
-from services.projections.alerts_page import alerts_page_router
-from services.projections.analytics_page import analytics_router
-from services.projections.api import roadmap_router, router
 from services.projections.handlers import (
     AlertFeedProjection,
     BoardProjection,
@@ -23,11 +18,16 @@ from services.projections.handlers import (
     RoadmapNotesProjection,
     TierProjection,
 )
-from services.projections.kanban_page import kanban_router
-from services.projections.pages import pages_router
-from services.projections.planning_page import planning_router
-from services.projections.playbook_page import playbook_router
+from services.projections.pages.analyticsdashboard import analytics_router
+from services.projections.pages.customerjourney import pages_router
+from services.projections.pages.customerplanningreview import planning_router
+from services.projections.pages.humansherpadashboard import alerts_page_router
+from services.projections.pages.journeykanban import kanban_router
+from services.projections.pages.playbookanalytics import playbook_router
 from services.projections.settings import ProjectionsSettings
+from services.projections.tables import board as board_store
+from services.projections.web.alert_feed import alert_feed_router
+from services.projections.web.board import roadmap_router, router
 
 GROUP = "projections"
 NOTES_GROUP = "projections-planning"
@@ -46,7 +46,7 @@ def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettin
     names = settings.names()
 
     async def startup() -> None:
-        await migrate(engine, "projections", store.MIGRATIONS)
+        await migrate(engine, "projections", board_store.MIGRATIONS)
 
     async def shutdown() -> None:
         await engine.dispose()

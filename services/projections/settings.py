@@ -1,7 +1,7 @@
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.projections.projector import STAGE_NAMES
+from services.projections.models.board import STAGE_NAMES
 
 
 class ProjectionsSettings(BaseSettings):

@@ -22,8 +22,8 @@ import pytest
 
 from services.common.auth import SESSION_COOKIE, issue_token
 from services.common.db import create_engine, migrate
-from services.projections import store
-from services.projections.projector import Board, BoardRow, Period
+from services.projections.models.board import Board, BoardRow, Period
+from services.projections.tables import board as board_store
 from tests.infra import create_database
 from tests.processes import crm
 
@@ -104,13 +104,13 @@ async def seed(url: str) -> float:
     engine = create_engine(url)
     started = time.perf_counter()
     try:
-        await migrate(engine, "projections", store.MIGRATIONS)
+        await migrate(engine, "projections", board_store.MIGRATIONS)
         everything = rows(PROSPECTS)
         ids = sorted(everything)
         for start in range(0, len(ids), 10_000):
             chunk = {pid: everything[pid] for pid in ids[start : start + 10_000]}
             async with engine.begin() as conn:
-                await store.save(conn, store.BOARD, Board({}, {}), Board(chunk, {}))
+                await board_store.save(conn, board_store.BOARD, Board({}, {}), Board(chunk, {}))
         async with engine.begin() as conn:
             await conn.exec_driver_sql("ANALYZE")
     finally:

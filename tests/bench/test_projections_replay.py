@@ -25,9 +25,10 @@ from services.common.embedded_log import EmbeddedLog
 from services.common.kafka import KafkaTransport
 from services.common.log_reader import EmbeddedLogReader, KafkaLogReader, LogReader
 from services.common.transport import Transport
-from services.projections import store, versions
-from services.projections.projector import EMPTY, project
-from services.projections.replay import rebuild
+from services.projections.models.board import EMPTY, project
+from services.projections.replay.rebuild import rebuild
+from services.projections.tables import board as board_store
+from services.projections.tables import versions
 from tests.infra import create_database
 from tests.projections.replayed_models import expected_models, stored_models
 from tests.projections.seeded import journey_log
@@ -66,7 +67,7 @@ async def measure(
     events: list[Event],
     others: list[Event],
 ) -> None:
-    await migrate(engine, "projections", store.MIGRATIONS)
+    await migrate(engine, "projections", board_store.MIGRATIONS)
     tune_gc()  # as `crm-journey replay` does
     journey = readers.pop(topics.JOURNEY)
     try:
@@ -83,7 +84,7 @@ async def measure(
     )
     async with engine.connect() as conn:
         assert await versions.active_name(conn) == done.version
-        rebuilt = await store.all_rows(conn, versions.board_set(done.version))
+        rebuilt = await board_store.all_rows(conn, versions.board_set(done.version))
     models = await stored_models(engine, done.version)
     await engine.dispose()
     assert done.events == len(events) + len(others)

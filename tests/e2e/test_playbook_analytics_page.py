@@ -21,7 +21,7 @@ from schemas.content import (
     PlaybookCopyGeneratedV1,
 )
 from schemas.envelope import Event
-from services.projections.playbook_page import percent, seconds
+from services.projections.pages.playbookanalytics import percent, seconds
 from tests.e2e.conftest import SCREENSHOTS, add_consultant
 from tests.e2e.conftest import log_in as enter
 from tests.product import Product

@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.db import create_engine, migrate
-from services.projections import store
+from services.projections.tables import board as board_store
 from tests.infra import create_database
 
 
 @pytest.fixture
 async def sqlite(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(f"sqlite:///{tmp_path / 'projections.db'}")
-    await migrate(engine, "projections", store.MIGRATIONS)
+    await migrate(engine, "projections", board_store.MIGRATIONS)
     yield engine
     await engine.dispose()
 
@@ -24,6 +24,6 @@ async def sqlite(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 async def postgres(postgres_url: str, unique: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(await create_database(postgres_url, f"projections_{unique}"))
-    await migrate(engine, "projections", store.MIGRATIONS)
+    await migrate(engine, "projections", board_store.MIGRATIONS)
     yield engine
     await engine.dispose()

@@ -18,7 +18,7 @@ from schemas.journey import (
     StageSkippedV1,
 )
 from schemas.values import Cta, EntryPoint, Utm
-from services.projections.projector import EMPTY, Board, BoardRow, project
+from services.projections.models.board import EMPTY, Board, BoardRow, project
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 

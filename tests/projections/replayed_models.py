@@ -19,10 +19,14 @@ from schemas import topics
 from schemas.envelope import Event
 from services.common.auth import issue_token
 from services.common.db import as_aware
-from services.projections import alert_feed_store, playbook_store, store, versions
-from services.projections.alert_feed import feed
-from services.projections.projector import playbook_counts, roadmap_notes
-from services.projections.tiers import Tier, tiers
+from services.projections.models.alert_feed import feed
+from services.projections.models.notes import roadmap_notes
+from services.projections.models.playbooks import playbook_counts
+from services.projections.models.tiers import Tier, tiers
+from services.projections.tables import alert_feed as alert_feed_store
+from services.projections.tables import board as board_store
+from services.projections.tables import playbooks as playbook_store
+from services.projections.tables import versions
 from tests.projections.replay_log import distinct_on
 
 V1, V2, V3 = "projections_board_v1", "projections_board_v2", "projections_board_v3"
@@ -130,7 +134,7 @@ async def pointer_and_versions(engine: AsyncEngine) -> tuple[str, list[str]]:
 
 async def has_row(engine: AsyncEngine, name: str, prospect_id: str) -> bool:
     async with engine.connect() as conn:
-        return await store.one_row(conn, prospect_id, versions.board_set(name)) is not None
+        return await board_store.one_row(conn, prospect_id, versions.board_set(name)) is not None
 
 
 async def processed(engine: AsyncEngine, name: str) -> int:

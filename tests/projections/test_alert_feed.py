@@ -22,10 +22,10 @@ from schemas.alerts import (
 )
 from schemas.envelope import Event
 from services.common.auth import SESSION_COOKIE, issue_token
-from services.projections import alert_feed_store
-from services.projections.alert_feed import feed, responses
-from services.projections.alert_feed_api import alert_feed_router
 from services.projections.handlers import AlertFeedProjection
+from services.projections.models.alert_feed import feed, responses
+from services.projections.tables import alert_feed as alert_feed_store
+from services.projections.web.alert_feed import alert_feed_router
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.projections.analytics import (
+from services.projections.models.analytics import (
     AdvanceTimes,
     Conversion,
     DropOff,
@@ -19,9 +19,9 @@ from services.projections.analytics import (
     percentile,
     percentile_rank,
 )
-from services.projections.analytics_charts import Bar, bar_chart
-from services.projections.analytics_tables import peak_stage, transitions
-from services.projections.projector import STAGE_NAMES
+from services.projections.models.board import STAGE_NAMES
+from services.projections.pages.charts import Bar, bar_chart
+from services.projections.tables.transitions import peak_stage, transitions
 from tests.projections.history import at, awarded, changed, first_click, moved, row_after
 
 

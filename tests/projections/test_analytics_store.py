@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.envelope import Event
 from services.common.db import create_engine, migrate
-from services.projections import analytics_store, store
-from services.projections.analytics import AdvanceTimes, CohortStage, Conversion, Window
 from services.projections.handlers import BoardProjection
+from services.projections.models.analytics import AdvanceTimes, CohortStage, Conversion, Window
+from services.projections.tables import analytics as analytics_store
+from services.projections.tables import board as board_store
 from tests.infra import create_database
 from tests.projections.history import (
     at,
@@ -77,7 +78,7 @@ async def seeded(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     else:
         url = f"sqlite:///{tmp_path / 'analytics.db'}"
     engine = create_engine(url)
-    await migrate(engine, "projections", store.MIGRATIONS)
+    await migrate(engine, "projections", board_store.MIGRATIONS)
     projection = BoardProjection(engine)
     events = history()
     # In two batches, so the second rewrites facts the first wrote.
@@ -92,10 +93,10 @@ async def test_the_cohort_is_the_prospects_first_seen_in_the_window_by_current_s
 ) -> None:
     async with seeded.connect() as conn:
         everyone = await analytics_store.cohort(
-            conn, store.BOARD, EVERYTHING, target=2, cutoff=at(60)
+            conn, board_store.BOARD, EVERYTHING, target=2, cutoff=at(60)
         )
         first_day = await analytics_store.cohort(
-            conn, store.BOARD, FIRST_DAY, target=4, cutoff=at(100)
+            conn, board_store.BOARD, FIRST_DAY, target=4, cutoff=at(100)
         )
     # Peak stages: a 3, b 4, c 2 (moved back to 1), d 2, e 1. Last activity: a 200 (the
     # merge), b 70, c 50, d three days on, e 30.
@@ -121,13 +122,17 @@ async def test_conversion_counts_the_highest_stage_ever_reached_per_entry_point(
     seeded: AsyncEngine,
 ) -> None:
     async with seeded.connect() as conn:
-        by_cta = await analytics_store.conversion(conn, store.BOARD, EVERYTHING, "entry_point", 2)
-        by_campaign = await analytics_store.conversion(
-            conn, store.BOARD, EVERYTHING, "utm_campaign", 3
+        by_cta = await analytics_store.conversion(
+            conn, board_store.BOARD, EVERYTHING, "entry_point", 2
         )
-        first_day = await analytics_store.conversion(conn, store.BOARD, FIRST_DAY, "utm_source", 4)
+        by_campaign = await analytics_store.conversion(
+            conn, board_store.BOARD, EVERYTHING, "utm_campaign", 3
+        )
+        first_day = await analytics_store.conversion(
+            conn, board_store.BOARD, FIRST_DAY, "utm_source", 4
+        )
         top = await analytics_store.conversion(
-            conn, store.BOARD, EVERYTHING, "entry_point", 2, limit=1
+            conn, board_store.BOARD, EVERYTHING, "entry_point", 2, limit=1
         )
     assert by_cta == [
         Conversion("demo", "Demo", 2, 2),
@@ -147,8 +152,8 @@ async def test_time_to_advance_counts_only_moves_up_made_in_the_window(
     seeded: AsyncEngine,
 ) -> None:
     async with seeded.connect() as conn:
-        everything = await analytics_store.time_to_advance(conn, store.BOARD, EVERYTHING)
-        first_day = await analytics_store.time_to_advance(conn, store.BOARD, FIRST_DAY)
+        everything = await analytics_store.time_to_advance(conn, board_store.BOARD, EVERYTHING)
+        first_day = await analytics_store.time_to_advance(conn, board_store.BOARD, FIRST_DAY)
     # Stage 1: 1800 (c), 3600 (a), 3600 (b), 7200 (d); f's 600 left with the merge.
     assert everything[0] == AdvanceTimes(1, 4, 4050.0, 3600.0, everything[0].p90)
     assert everything[0].p90 == pytest.approx(3600 + 0.7 * (7200 - 3600))
@@ -172,14 +177,14 @@ async def test_the_migration_backfills_transitions_of_rows_already_on_the_board(
         old = {"prospect_id": "old", "stage": 2, "points": 80, "created_at": at(0)}
         old |= {"entered_stage_at": at(90), "last_activity_at": at(90), "imported": False}
         async with engine.begin() as conn:
-            await conn.execute(insert(store.BOARD.rows).values(clicks=2, **old))
-            await conn.execute(store.BOARD.rows.update().values(stage_periods=periods))
+            await conn.execute(insert(board_store.BOARD.rows).values(clicks=2, **old))
+            await conn.execute(board_store.BOARD.rows.update().values(stage_periods=periods))
         await _upgrade(engine, "head")
         async with engine.connect() as conn:
-            peak = (await conn.execute(select(store.BOARD.rows.c.peak_stage))).scalar_one()
-            t = store.BOARD.transitions
+            peak = (await conn.execute(select(board_store.BOARD.rows.c.peak_stage))).scalar_one()
+            t = board_store.BOARD.transitions
             facts = (await conn.execute(select(t.c.from_stage, t.c.to_stage, t.c.seconds))).all()
-            times = await analytics_store.time_to_advance(conn, store.BOARD, EVERYTHING)
+            times = await analytics_store.time_to_advance(conn, board_store.BOARD, EVERYTHING)
     finally:
         await engine.dispose()
     assert peak == 3
@@ -189,7 +194,7 @@ async def test_the_migration_backfills_transitions_of_rows_already_on_the_board(
 
 async def _upgrade(engine: AsyncEngine, revision: str) -> None:
     config = Config()
-    config.set_main_option("script_location", str(store.MIGRATIONS))
+    config.set_main_option("script_location", str(board_store.MIGRATIONS))
     config.attributes["version_table"] = "alembic_version_projections"
 
     def upgrade(connection: Connection) -> None:

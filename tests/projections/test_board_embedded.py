@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.projections.templates import humanise
+from services.projections.pages.layout import humanise
 from tests.processes import poll
 from tests.product import Product
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 
 from schemas.planning import RoadmapNoteRecordedV1
-from services.projections.projector import roadmap_notes, time_per_stage
+from services.projections.models.board import time_per_stage
+from services.projections.models.notes import roadmap_notes
 from tests.projections.history import (
     at,
     awarded,

@@ -19,10 +19,11 @@ from schemas.content import (
 )
 from schemas.envelope import Event
 from services.common.db import create_engine, migrate
-from services.projections import playbook_store, store
 from services.projections.handlers import PlaybookStatsProjection
-from services.projections.playbook_page import analytics, as_csv, percent, seconds
-from services.projections.projector import PlaybookCounts, playbook_counts
+from services.projections.models.playbooks import PlaybookCounts, playbook_counts
+from services.projections.pages.playbookanalytics import analytics, as_csv, percent, seconds
+from services.projections.tables import board as board_store
+from services.projections.tables import playbooks as playbook_store
 from tests.infra import create_database
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -204,7 +205,7 @@ async def test_a_redelivered_batch_adds_nothing_on_sqlite(sqlite: AsyncEngine) -
 async def test_a_redelivered_batch_adds_nothing_on_postgres(postgres_url: str, unique: str) -> None:
     engine = create_engine(await create_database(postgres_url, f"playbooks_{unique}"))
     try:
-        await migrate(engine, "projections", store.MIGRATIONS)
+        await migrate(engine, "projections", board_store.MIGRATIONS)
         await _redelivered(engine)
     finally:
         await engine.dispose()

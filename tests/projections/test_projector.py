@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from schemas.envelope import Event
 from services.journey.domain import Prospect, fold
-from services.projections.projector import EMPTY, project, stage_name
+from services.projections.models.board import EMPTY, project, stage_name
 from tests.journey import history as journey
 from tests.projections.history import (
     at,

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schemas.envelope import Event
 from services.common.db import create_engine
 from services.journey.domain import Prospect
-from services.projections import store
-from services.projections.analytics_tables import peak_stage, transitions
 from services.projections.handlers import BoardProjection
-from services.projections.projector import EMPTY, BoardRow, project
+from services.projections.models.board import EMPTY, BoardRow, project
+from services.projections.tables import board as board_store
+from services.projections.tables.transitions import peak_stage, transitions
 from tests.projections.seeded import journey_log, partitions
 
 pytestmark = pytest.mark.postgres
@@ -51,26 +51,28 @@ async def consume(instance: BoardProjection, owned: list[list[Event]], rng: rand
         await asyncio.sleep(0)
 
 
-async def replay(engine: AsyncEngine, tables: store.BoardTables, log: Sequence[Event]) -> None:
+async def replay(
+    engine: AsyncEngine, tables: board_store.BoardTables, log: Sequence[Event]
+) -> None:
     rebuild = BoardProjection(engine, tables)
     for start in range(0, len(log), 500):
         await rebuild.record_journey_events(log[start : start + 500])
 
 
-async def fresh_tables(engine: AsyncEngine, name: str) -> store.BoardTables:
+async def fresh_tables(engine: AsyncEngine, name: str) -> board_store.BoardTables:
     metadata = MetaData()
-    tables = store.board_tables(name, metadata)
+    tables = board_store.board_tables(name, metadata)
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
     return tables
 
 
-async def rows_of(engine: AsyncEngine, tables: store.BoardTables) -> dict[str, BoardRow]:
+async def rows_of(engine: AsyncEngine, tables: board_store.BoardTables) -> dict[str, BoardRow]:
     async with engine.connect() as conn:
-        return await store.all_rows(conn, tables)
+        return await board_store.all_rows(conn, tables)
 
 
-async def merged_of(engine: AsyncEngine, tables: store.BoardTables) -> dict[str, str]:
+async def merged_of(engine: AsyncEngine, tables: board_store.BoardTables) -> dict[str, str]:
     async with engine.connect() as conn:
         found = await conn.execute(select(tables.merged))
         return {r.prospect_id: r.merged_into for r in found}
@@ -79,7 +81,7 @@ async def merged_of(engine: AsyncEngine, tables: store.BoardTables) -> dict[str,
 Facts = tuple[list[tuple[Any, ...]], dict[str, int]]
 
 
-async def facts_of(engine: AsyncEngine, tables: store.BoardTables) -> Facts:
+async def facts_of(engine: AsyncEngine, tables: board_store.BoardTables) -> Facts:
     """The analytics facts: every transition, and each row's peak stage."""
     t = tables.transitions
     async with engine.connect() as conn:
@@ -138,23 +140,23 @@ async def test_the_board_built_live_equals_the_board_rebuilt_by_replaying_the_lo
         )
     finally:
         await other_engine.dispose()
-    live = await rows_of(postgres, store.BOARD)
+    live = await rows_of(postgres, board_store.BOARD)
 
     rebuilt_tables = await fresh_tables(postgres, "projections_board_rebuild")
     await replay(postgres, rebuilt_tables, log)
-    await replay(sqlite, store.BOARD, log)
+    await replay(sqlite, board_store.BOARD, log)
     distinct = list({e.event_id: e for e in log}.values())
     projected = project(EMPTY, distinct)
 
     assert live == await rows_of(postgres, rebuilt_tables)
-    assert live == await rows_of(sqlite, store.BOARD)
+    assert live == await rows_of(sqlite, board_store.BOARD)
     assert live == dict(projected.rows)
-    assert await merged_of(postgres, store.BOARD) == dict(projected.merged)
-    assert await merged_of(sqlite, store.BOARD) == dict(projected.merged)
+    assert await merged_of(postgres, board_store.BOARD) == dict(projected.merged)
+    assert await merged_of(sqlite, board_store.BOARD) == dict(projected.merged)
 
-    live_facts = await facts_of(postgres, store.BOARD)
+    live_facts = await facts_of(postgres, board_store.BOARD)
     assert live_facts == await facts_of(postgres, rebuilt_tables)
-    assert live_facts == await facts_of(sqlite, store.BOARD)
+    assert live_facts == await facts_of(sqlite, board_store.BOARD)
     assert live_facts == facts_of_rows(dict(projected.rows))
     assert len(live_facts[0]) > 500
 
@@ -172,10 +174,10 @@ async def test_a_redelivered_batch_and_a_repeated_event_change_nothing(
     log = journey_log(seed=3, visitors=20).events
     handler = BoardProjection(postgres)
     await handler.record_journey_events(log)
-    once = await rows_of(postgres, store.BOARD)
+    once = await rows_of(postgres, board_store.BOARD)
 
     await handler.record_journey_events(log)
     await handler.record_journey_events([log[-1], log[-1]])
 
-    assert await rows_of(postgres, store.BOARD) == once
+    assert await rows_of(postgres, board_store.BOARD) == once
     assert once == dict(project(EMPTY, log).rows)

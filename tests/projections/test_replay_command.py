@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.auth import issue_token
 from services.common.db import create_engine
-from services.projections import store, versions
-from services.projections.projector import EMPTY, project
+from services.projections.models.board import EMPTY, project
+from services.projections.tables import board as board_store
+from services.projections.tables import versions
 from tests.infra import create_database
 from tests.processes import crm, poll
 from tests.projections.history import first_click
@@ -242,7 +243,9 @@ async def test_replay_on_kafka_and_postgresql_switches_reads_and_the_live_board(
             assert found["total"] == during
             expected = project(EMPTY, list({e.event_id: e for e in published}.values()))
             async with engine.connect() as conn:
-                assert await store.all_rows(conn, versions.board_set(V3)) == dict(expected.rows)
+                assert await board_store.all_rows(conn, versions.board_set(V3)) == dict(
+                    expected.rows
+                )
             models = expected_models(published)
             for _ in range(300):
                 if await stored_models(engine, V3) == models:

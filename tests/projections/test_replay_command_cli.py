@@ -8,8 +8,9 @@ import re
 from pathlib import Path
 
 from services.common.db import create_engine
-from services.projections import store, versions
-from services.projections.projector import EMPTY, project
+from services.projections.models.board import EMPTY, project
+from services.projections.tables import board as board_store
+from services.projections.tables import versions
 from tests.projections.replay_log import publish_embedded, replay, seeded_history
 
 
@@ -38,7 +39,7 @@ async def test_replay_draws_progress_on_stderr_and_reports_the_switch(tmp_path: 
     engine = create_engine(f"sqlite:///{tmp_path / 'projections.db'}")
     try:
         async with engine.connect() as conn:
-            rebuilt = await store.all_rows(conn, await versions.active_board(conn))
+            rebuilt = await board_store.all_rows(conn, await versions.active_board(conn))
     finally:
         await engine.dispose()
     assert rebuilt == dict(project(EMPTY, list({e.event_id: e for e in history}.values())).rows)

@@ -13,7 +13,7 @@ import pytest
 from schemas.envelope import Event
 from services.common.auth import issue_token
 from services.common.kafka import KafkaTransport
-from services.projections.projector import EMPTY, project
+from services.projections.models.board import EMPTY, project
 from tests.infra import fresh_database
 from tests.processes import crm, poll
 from tests.projections.seeded import journey_log

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.billing import CheckoutStartedV1, TierUpgradedV1
 from schemas.envelope import Event
-from services.projections import store
 from services.projections.handlers import TierProjection
-from services.projections.tiers import Tier, tier_of, tiers
-from services.projections.tiers_store import tiers_of
+from services.projections.models.tiers import Tier, tier_of, tiers
+from services.projections.tables import board as board_store
+from services.projections.tables.tiers import tiers_of
 
 T0 = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
 
@@ -70,9 +70,9 @@ async def _projected(engine: AsyncEngine) -> None:
     await projection.record_billing_events([upgraded("v-1", "Explorer", "Accelerator", 0)])
     async with engine.begin() as conn:
         await conn.execute(
-            store.BOARD.merged.insert(), [{"prospect_id": "v-3", "merged_into": "v-4"}]
+            board_store.BOARD.merged.insert(), [{"prospect_id": "v-3", "merged_into": "v-4"}]
         )
-        found = await tiers_of(conn, store.BOARD, ["v-1", "v-2", "v-4"], "Explorer")
+        found = await tiers_of(conn, board_store.BOARD, ["v-1", "v-2", "v-4"], "Explorer")
     assert found == {"v-1": "Summit", "v-2": "Explorer", "v-4": "Accelerator"}
 
 
