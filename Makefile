@@ -11,7 +11,12 @@ PYTEST_ARGS ?=
 	UV_PYTHON_DOWNLOADS=never uv sync --frozen --all-extras --quiet
 	@touch $@
 
-install: .venv/.installed
+# The pages' CSS and JavaScript tools (biome), exactly as package-lock.json pins them.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: .venv/.installed node_modules/.installed
 
 run: install
 	.venv/bin/crm-journey run
@@ -22,6 +27,7 @@ lint: install
 	.venv/bin/mypy
 	.venv/bin/lint-imports
 	$(PY) -m schemas.export --check
+	node_modules/.bin/biome check --error-on-warnings
 
 # Starts the local Kafka, PostgreSQL and stripe-mock (deploy/local) unless their addresses are
 # already in the environment, then runs every test against them.
@@ -31,6 +37,7 @@ test: install
 	  eval "$$(bash deploy/local/infra.sh up)"; \
 	  export KAFKA_BOOTSTRAP_SERVERS CRM_TEST_DATABASE_URL STRIPE_API_BASE; \
 	fi; \
+	node --test tests/js/; \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 schemas: install
@@ -48,4 +55,4 @@ infra-down:
 	bash deploy/local/infra.sh down
 
 clean:
-	rm -rf .venv .run .crm-data .bin deploy/local/kafka/lib
+	rm -rf .venv node_modules .run .crm-data .bin deploy/local/kafka/lib

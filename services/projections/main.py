@@ -18,16 +18,21 @@ from services.projections.handlers import (
     RoadmapNotesProjection,
     TierProjection,
 )
-from services.projections.pages.analyticsdashboard import analytics_router
-from services.projections.pages.customerjourney import pages_router
-from services.projections.pages.customerplanningreview import planning_router
-from services.projections.pages.humansherpadashboard import alerts_page_router
-from services.projections.pages.journeykanban import kanban_router
-from services.projections.pages.playbookanalytics import playbook_router
+from services.projections.pages.analyticsdashboard import analyticsdashboard_router
+from services.projections.pages.customerjourney import customerjourney_router
+from services.projections.pages.customerplanningreview import customerplanningreview_router
+from services.projections.pages.humansherpadashboard import humansherpadashboard_router
+from services.projections.pages.journeykanban import journeykanban_router
+from services.projections.pages.layout import Pages
+from services.projections.pages.login import login_router
+from services.projections.pages.playbookanalytics import playbookanalytics_router
 from services.projections.settings import ProjectionsSettings
 from services.projections.tables import board as board_store
 from services.projections.web.alert_feed import alert_feed_router
+from services.projections.web.analytics import analytics_api_router
 from services.projections.web.board import roadmap_router, router
+from services.projections.web.playbooks import playbooks_api_router
+from services.projections.web.reports import Reports
 
 GROUP = "projections"
 NOTES_GROUP = "projections-planning"
@@ -44,6 +49,8 @@ def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettin
     alert_feed = AlertFeedProjection(engine)
     tier_projection = TierProjection(engine)
     names = settings.names()
+    pages = Pages()
+    reports = Reports(engine, names)
 
     async def startup() -> None:
         await migrate(engine, "projections", board_store.MIGRATIONS)
@@ -55,14 +62,18 @@ def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettin
         "projections",
         routers=[
             router(engine, names, settings.default_tier),
-            pages_router(engine, names),
-            kanban_router(engine, names),
-            alerts_page_router(),
             roadmap_router(engine, transport),
-            planning_router(engine, names, settings.default_tier),
-            playbook_router(engine),
             alert_feed_router(engine),
-            analytics_router(engine, settings),
+            analytics_api_router(reports, settings),
+            playbooks_api_router(engine),
+            pages.router(),
+            login_router(pages),
+            customerjourney_router(engine, pages, names),
+            journeykanban_router(engine, pages, names),
+            humansherpadashboard_router(pages),
+            customerplanningreview_router(engine, pages, names, settings.default_tier),
+            analyticsdashboard_router(reports, pages, settings),
+            playbookanalytics_router(engine, pages),
         ],
         subscriptions=[
             Subscription(

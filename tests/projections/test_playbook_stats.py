@@ -21,9 +21,10 @@ from schemas.envelope import Event
 from services.common.db import create_engine, migrate
 from services.projections.handlers import PlaybookStatsProjection
 from services.projections.models.playbooks import PlaybookCounts, playbook_counts
-from services.projections.pages.playbookanalytics import analytics, as_csv, percent, seconds
+from services.projections.pages.playbookanalytics import percent, seconds
 from services.projections.tables import board as board_store
 from services.projections.tables import playbooks as playbook_store
+from services.projections.web.playbooks import analytics, as_csv
 from tests.infra import create_database
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

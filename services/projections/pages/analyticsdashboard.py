@@ -10,15 +10,14 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.auth import page_session
 from services.projections.models.analytics import DIMENSION_LABELS, DIMENSIONS
 from services.projections.pages.analyticsdashboard_assets import PAGE_STYLE
 from services.projections.pages.analyticsdashboard_html import Dashboard, dashboard_body
-from services.projections.pages.layout import LOGOUT_SCRIPT, STYLE, document, page_headers, policy
+from services.projections.pages.layout import Pages
+from services.projections.pages.legacy import LOGOUT_SCRIPT, STYLE, document, page_headers, policy
 from services.projections.settings import ProjectionsSettings
-from services.projections.web.analytics import analytics_api_router
 from services.projections.web.reports import Days, Reports
 
 PATH = "/analyticsdashboard"
@@ -75,19 +74,12 @@ def parse_form(typed: dict[str, str], settings: ProjectionsSettings) -> Form:
     return form
 
 
-def analytics_router(engine: AsyncEngine, settings: ProjectionsSettings) -> APIRouter:
-    """The analytics JSON and CSV under /v1/analytics, and the dashboard page."""
-    reports = Reports(engine, settings.names())
-    combined = APIRouter()
-    combined.include_router(analytics_api_router(reports, settings))
-    combined.include_router(analytics_page_router(reports, settings))
-    return combined
+def analyticsdashboard_router(
+    reports: Reports, pages: Pages, settings: ProjectionsSettings
+) -> APIRouter:
+    router = APIRouter(tags=["pages"])
 
-
-def analytics_page_router(reports: Reports, settings: ProjectionsSettings) -> APIRouter:
-    pages = APIRouter(tags=["pages"])
-
-    @pages.get(PATH, response_class=HTMLResponse)
+    @router.get(PATH, response_class=HTMLResponse)
     async def analytics_dashboard(request: Request) -> Response:
         """Stage distribution, conversion, time to advance and drop-off, filtered by date."""
         who = page_session(request)
@@ -120,7 +112,7 @@ def analytics_page_router(reports: Reports, settings: ProjectionsSettings) -> AP
             headers=page_headers(content_security_policy()),
         )
 
-    return pages
+    return router
 
 
 def _csv_query(form: Form) -> dict[str, str]:

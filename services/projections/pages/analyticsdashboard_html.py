@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from services.projections.models.analytics import DIMENSION_LABELS
 from services.projections.models.board import stage_name
 from services.projections.pages.charts import Bar, bar_chart
-from services.projections.pages.layout import humanise
+from services.projections.pages.legacy import humanise
 from services.projections.web.analytics import PREFIX
 from services.projections.web.reports import (
     AdvanceReport,

@@ -1,21 +1,22 @@
+"""The /customerjourney page: every prospect on the board, mapped across the six stages."""
+
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.common.auth import page_session
-from services.projections.pages.customerjourney_html import PATH, BoardView, board_page
-from services.projections.pages.layout import content_security_policy, login_page, page_headers
+from services.projections.pages.layout import ConsultantPage, Pages
 from services.projections.tables import board as board_store
 from services.projections.tables import cursor as board_cursor
 from services.projections.tables import versions
 
+PATH = "/customerjourney"
 COLUMN_CARDS = 30
 STAGE_CARDS = 120
 MAX_FILTER = 200
@@ -44,29 +45,13 @@ class Suggestions:
         return entry_points, campaigns
 
 
-def pages_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
-    pages = APIRouter(tags=["pages"])
+def customerjourney_router(engine: AsyncEngine, pages: Pages, names: tuple[str, ...]) -> APIRouter:
+    router = APIRouter(tags=["pages"])
     suggestions = Suggestions()
 
-    @pages.get("/", include_in_schema=False)
-    async def home() -> Response:
-        return RedirectResponse(PATH, status_code=303)
-
-    @pages.get("/login", response_class=HTMLResponse)
-    async def login(request: Request, next: str = PATH) -> Response:
-        """The login form; it posts to `/v1/auth/login`, which sets the session cookie."""
-        target = safe_next(next)
-        if page_session(request) is not None:
-            return RedirectResponse(target, status_code=303)
-        return _html(login_page(target))
-
-    @pages.get(PATH, response_class=HTMLResponse)
-    async def customer_journey(request: Request) -> Response:
+    @router.get(PATH, response_class=HTMLResponse)
+    async def customer_journey(request: Request, who: ConsultantPage) -> Response:
         """Every prospect across the six stages; filters are GET parameters."""
-        who = page_session(request)
-        if who is None:
-            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
         params = request.query_params
         form = {k: params.get(k, "").strip() for k in FILTERS}
         filters, errors = parse_filters(form)
@@ -79,13 +64,14 @@ def pages_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
         async with engine.connect() as conn:
             tables = await versions.active_board(conn)
             counts = await board_store.stage_counts(conn, filters, tables)
+            next_cursor = None
             if filters.stage is not None:
                 found = await board_store.page(
                     conn, filters, after=after, limit=STAGE_CARDS + 1, tables=tables
                 )
                 cards = {filters.stage: found[:STAGE_CARDS]}
-                more = len(found) > STAGE_CARDS
-                next_cursor = board_cursor.encode_cursor(found[STAGE_CARDS - 1]) if more else None
+                if len(found) > STAGE_CARDS:
+                    next_cursor = board_cursor.encode_cursor(found[STAGE_CARDS - 1])
             else:
                 cards = {
                     s: await board_store.page(
@@ -94,7 +80,6 @@ def pages_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
                     for s in range(1, 7)
                     if counts[s]
                 }
-                next_cursor = None
             entry_points, campaigns = await suggestions.of(conn, tables)
         shown = {
             "q": filters.q or "",
@@ -102,23 +87,31 @@ def pages_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
             "entry_point": filters.entry_point or "",
             "utm_campaign": filters.utm_campaign or "",
         }
-        view = BoardView(
+        stages = [filters.stage] if filters.stage is not None else list(range(1, 7))
+        links: dict[int | None, str] = {s: _link(shown, stage=str(s)) for s in range(1, 7)}
+        links[None] = _link(shown, stage="")
+        return pages.render(
+            "customerjourney.html",
+            title="Customer journey",
+            here=PATH,
+            status_code=422 if errors else 200,
             who=who.email,
             names=names,
-            now=datetime.now(UTC),
             form=form,
             stage=filters.stage,
+            stages=stages,
             counts=counts,
+            total=sum(counts[s] for s in stages),
+            filtered=any(shown.values()),
             cards=cards,
+            links=links,
+            next_link=_link(shown, cursor=next_cursor) if next_cursor else None,
             entry_points=entry_points,
             campaigns=campaigns,
             errors=errors,
-            next_cursor=next_cursor,
-            shown=shown,
         )
-        return _html(board_page(view), status_code=422 if errors else 200)
 
-    return pages
+    return router
 
 
 def parse_filters(form: dict[str, str]) -> tuple[board_store.Filters, list[str]]:
@@ -141,21 +134,7 @@ def parse_filters(form: dict[str, str]) -> tuple[board_store.Filters, list[str]]
     return filters, errors
 
 
-def safe_next(target: str) -> str:
-    """Where to go after logging in: a path on this site, never another site."""
-    if (
-        not target.startswith("/")
-        or target.startswith("//")
-        or "\\" in target
-        or any(ord(c) < 32 for c in target)
-    ):
-        return PATH
-    return target
-
-
-def _html(body: str, status_code: int = 200) -> HTMLResponse:
-    return HTMLResponse(
-        body,
-        status_code=status_code,
-        headers=page_headers(content_security_policy()),
-    )
+def _link(shown: Mapping[str, str], **changes: str | None) -> str:
+    query = {**shown, "cursor": ""} | {k: v or "" for k, v in changes.items()}
+    kept = {k: v for k, v in query.items() if v}
+    return f"{PATH}?{urlencode(kept)}" if kept else PATH

@@ -21,7 +21,8 @@ from services.common.auth import page_session
 from services.projections.models.board import BoardRow, stage_name, time_per_stage
 from services.projections.models.notes import RoadmapNote
 from services.projections.pages.customerplanningreview_assets import PLANNING_STYLE, SCRIPT
-from services.projections.pages.layout import STYLE, document, humanise, page_headers, policy
+from services.projections.pages.layout import Pages
+from services.projections.pages.legacy import STYLE, document, humanise, page_headers, policy
 from services.projections.tables import board as board_store
 from services.projections.tables import notes as notes_store
 from services.projections.tables import tiers as tiers_store
@@ -36,10 +37,12 @@ def content_security_policy() -> str:
     return policy((SCRIPT,), (STYLE, PLANNING_STYLE))
 
 
-def planning_router(engine: AsyncEngine, names: tuple[str, ...], default_tier: str) -> APIRouter:
-    pages = APIRouter(tags=["pages"])
+def customerplanningreview_router(
+    engine: AsyncEngine, pages: Pages, names: tuple[str, ...], default_tier: str
+) -> APIRouter:
+    router = APIRouter(tags=["pages"])
 
-    @pages.get(PATH, response_class=HTMLResponse)
+    @router.get(PATH, response_class=HTMLResponse)
     async def customer_planning_review(request: Request) -> Response:
         """Stage 5 and 6 prospects with their journey data and roadmap notes."""
         who = page_session(request)
@@ -58,7 +61,7 @@ def planning_router(engine: AsyncEngine, names: tuple[str, ...], default_tier: s
             headers=page_headers(content_security_policy()),
         )
 
-    return pages
+    return router
 
 
 def planning_page(

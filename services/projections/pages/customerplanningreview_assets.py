@@ -1,7 +1,7 @@
 """What the browser runs and how the page looks: constants allowed by hash in the page's
 Content-Security-Policy."""
 
-from services.projections.pages.layout import DETAIL_SCRIPT, LOGOUT_SCRIPT
+from services.projections.pages.legacy import DETAIL_SCRIPT, LOGOUT_SCRIPT
 
 PLANNING_STYLE = """
 .planning-main{padding:10px 16px 24px;max-width:1280px}

@@ -16,7 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from services.common.auth import page_session
 from services.projections.pages.humansherpadashboard_assets import ALERTS_SCRIPT
 from services.projections.pages.humansherpadashboard_style import ALERTS_STYLE
-from services.projections.pages.layout import LOGOUT_SCRIPT, STYLE, page_headers, policy
+from services.projections.pages.layout import Pages
+from services.projections.pages.legacy import LOGOUT_SCRIPT, STYLE, page_headers, policy
 
 PATH = "/humansherpadashboard"
 STATUSES = ("pending", "acknowledged", "actioned", "expired")
@@ -59,10 +60,10 @@ def alerts_page(who: str, status: str, priority: str) -> str:
     )
 
 
-def alerts_page_router() -> APIRouter:
-    pages = APIRouter(tags=["pages"])
+def humansherpadashboard_router(pages: Pages) -> APIRouter:
+    router = APIRouter(tags=["pages"])
 
-    @pages.get(PATH, response_class=HTMLResponse)
+    @router.get(PATH, response_class=HTMLResponse)
     async def alert_dashboard(
         request: Request, status: str = "pending", priority: str = ""
     ) -> Response:
@@ -78,4 +79,4 @@ def alerts_page_router() -> APIRouter:
             headers=page_headers(content_security_policy()),
         )
 
-    return pages
+    return router

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.common.auth import page_session
 from services.projections.models.board import BoardRow, stage_name
 from services.projections.pages.journeykanban_assets import KANBAN_STYLE, SCRIPT
-from services.projections.pages.layout import STYLE, document, humanise, page_headers, policy
+from services.projections.pages.layout import Pages
+from services.projections.pages.legacy import STYLE, document, humanise, page_headers, policy
 from services.projections.tables import board as board_store
 from services.projections.tables import versions
 
@@ -29,10 +30,10 @@ def content_security_policy() -> str:
     return policy((SCRIPT,), (STYLE, KANBAN_STYLE))
 
 
-def kanban_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
-    pages = APIRouter(tags=["pages"])
+def journeykanban_router(engine: AsyncEngine, pages: Pages, names: tuple[str, ...]) -> APIRouter:
+    router = APIRouter(tags=["pages"])
 
-    @pages.get(PATH, response_class=HTMLResponse)
+    @router.get(PATH, response_class=HTMLResponse)
     async def journey_kanban(request: Request) -> Response:
         """The six stages as columns; dragging a card to another column moves the prospect."""
         who = page_session(request)
@@ -54,7 +55,7 @@ def kanban_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
             headers=page_headers(content_security_policy()),
         )
 
-    return pages
+    return router
 
 
 def kanban_page(

@@ -1,7 +1,7 @@
 """What the browser runs and how the page looks: constants allowed by hash in the page's
 Content-Security-Policy."""
 
-from services.projections.pages.layout import DETAIL_SCRIPT, LOGOUT_SCRIPT
+from services.projections.pages.legacy import DETAIL_SCRIPT, LOGOUT_SCRIPT
 
 KANBAN_STYLE = """
 .kanban-main{padding:8px 12px 12px}

@@ -1,152 +1,28 @@
-"""Gated playbook analytics: per playbook and per generated variation, the views, submissions,
-conversion rate (submissions / views) and average time to submit, from the content events.
-
-`GET /v1/analytics/playbooks` (JSON), `GET /v1/analytics/playbooks.csv` (the same figures, one
-`total` row per playbook followed by its `variation` rows) and the `/playbookanalytics` page,
-rendered on the server and sorted by query parameters (`sort`, `order`), so it needs no script
-of its own. Every value reaches the page through `html.escape`."""
+"""The /playbookanalytics page: the gated playbooks' figures (services/projections/web/playbooks.py)
+as a table, sorted by query parameters (`sort`, `order`), so it needs no script of its own."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Mapping
 from html import escape
-from typing import Annotated, Literal, TypeVar, get_args
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common.auth import ConsultantSession, page_session
-from services.projections.models.playbooks import PlaybookCounts, PlaybookKey
-from services.projections.pages.layout import LOGOUT_SCRIPT, STYLE, document, page_headers, policy
+from services.common.auth import page_session
+from services.projections.pages.layout import Pages
+from services.projections.pages.legacy import LOGOUT_SCRIPT, STYLE, document, page_headers, policy
 from services.projections.pages.playbookanalytics_assets import PAGE_STYLE
-from services.projections.tables import playbooks as playbook_store
-from services.projections.tables import versions
-
-PATH = "/playbookanalytics"
-API_PATH = "/v1/analytics/playbooks"
-SortKey = Literal[
-    "playbook", "views", "submissions", "conversion_rate", "average_seconds_to_submit"
-]
-Order = Literal["asc", "desc"]
-SORT_KEYS: tuple[str, ...] = get_args(SortKey)
-CSV_HEADER = (
-    "playbook_id",
-    "variation_id",
-    "row",
-    "views",
-    "submissions",
-    "conversion_rate",
-    "average_seconds_to_submit",
+from services.projections.web.playbooks import (
+    API_PATH,
+    Figures,
+    PlaybookAnalytics,
+    PlaybookFigures,
+    playbook_report,
 )
 
-
-class Figures(BaseModel):
-    views: int
-    submissions: int
-    conversion_rate: float | None = Field(description="submissions / views; null with no views")
-    average_seconds_to_submit: float | None = Field(
-        description="mean of the submissions' seconds_to_submit; null when none carried one"
-    )
-
-
-class VariationFigures(Figures):
-    variation_id: str
-
-
-class PlaybookFigures(BaseModel):
-    playbook_id: str
-    totals: Figures
-    variations: list[VariationFigures] = Field(description="in the requested order")
-
-
-class PlaybookAnalytics(BaseModel):
-    sort: str
-    order: str
-    playbooks: list[PlaybookFigures] = Field(description="in the requested order; nulls last")
-
-
-def _figures(c: PlaybookCounts) -> dict[str, float | int | None]:
-    return {
-        "views": c.views,
-        "submissions": c.submissions,
-        "conversion_rate": c.conversion_rate,
-        "average_seconds_to_submit": c.average_seconds_to_submit,
-    }
-
-
-T = TypeVar("T")
-
-
-def _ordered(items: list[T], value: Callable[[T], object], desc: bool) -> list[T]:
-    """Sorted by `value`, the missing (None) ones last whatever the order; ties keep the
-    order they came in (by id)."""
-    present = [i for i in items if value(i) is not None]
-    missing = [i for i in items if value(i) is None]
-    present.sort(key=value, reverse=desc)  # type: ignore[arg-type]
-    return present + missing
-
-
-def analytics(
-    counts: Mapping[PlaybookKey, PlaybookCounts], sort: str = "playbook", order: str = "asc"
-) -> PlaybookAnalytics:
-    """Per playbook totals and per variation figures, sorted by `sort` (playbooks by their
-    totals, variations within each playbook by theirs)."""
-    sort = sort if sort in SORT_KEYS else "playbook"
-    order = order if order in ("asc", "desc") else "asc"
-    desc = order == "desc"
-    grouped: dict[str, list[tuple[str, PlaybookCounts]]] = {}
-    for (playbook, variation), c in sorted(counts.items()):
-        grouped.setdefault(playbook, []).append((variation, c))
-    playbooks = []
-    for playbook, variations in grouped.items():
-        total = sum((c for _, c in variations), PlaybookCounts())
-        rows = [VariationFigures(variation_id=v, **_figures(c)) for v, c in variations]
-        if sort == "playbook":
-            rows = _ordered(rows, lambda r: r.variation_id, desc)
-        else:
-            rows = _ordered(rows, lambda r: getattr(r, sort), desc)
-        totals = Figures(**_figures(total))
-        playbooks.append(PlaybookFigures(playbook_id=playbook, totals=totals, variations=rows))
-    if sort == "playbook":
-        playbooks = _ordered(playbooks, lambda p: p.playbook_id, desc)
-    else:
-        playbooks = _ordered(playbooks, lambda p: getattr(p.totals, sort), desc)
-    return PlaybookAnalytics(sort=sort, order=order, playbooks=playbooks)
-
-
-def as_csv(report: PlaybookAnalytics) -> str:
-    """One `total` row per playbook (empty variation_id) followed by its `variation` rows; the
-    rate as a fraction, the time in seconds, empty when null. A cell a spreadsheet would read
-    as a formula is prefixed with a quote."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for p in report.playbooks:
-        writer.writerow(_csv_row(p.playbook_id, "", "total", p.totals))
-        for v in p.variations:
-            writer.writerow(_csv_row(p.playbook_id, v.variation_id, "variation", v))
-    return out.getvalue()
-
-
-def _csv_row(playbook: str, variation: str, kind: str, f: Figures) -> list[str]:
-    return [
-        _cell(playbook),
-        _cell(variation),
-        kind,
-        str(f.views),
-        str(f.submissions),
-        "" if f.conversion_rate is None else f"{f.conversion_rate:.6f}",
-        "" if f.average_seconds_to_submit is None else f"{f.average_seconds_to_submit:.3f}",
-    ]
-
-
-def _cell(text: str) -> str:
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+PATH = "/playbookanalytics"
 
 
 def percent(rate: float | None) -> str:
@@ -170,42 +46,10 @@ def content_security_policy() -> str:
     return policy((LOGOUT_SCRIPT,), (STYLE, PAGE_STYLE))
 
 
-def playbook_router(engine: AsyncEngine) -> APIRouter:
-    api = APIRouter(tags=["projections"])
+def playbookanalytics_router(engine: AsyncEngine, pages: Pages) -> APIRouter:
+    router = APIRouter(tags=["pages"])
 
-    async def report(sort: str, order: str) -> PlaybookAnalytics:
-        async with engine.connect() as conn:
-            table = (await versions.active_models(conn)).playbooks
-            counts = await playbook_store.all_counts(conn, table)
-        return analytics(counts, sort, order)
-
-    @api.get(API_PATH, response_model=PlaybookAnalytics)
-    async def playbook_analytics(
-        _who: ConsultantSession,
-        sort: Annotated[SortKey, Query()] = "playbook",
-        order: Annotated[Order, Query()] = "asc",
-    ) -> PlaybookAnalytics:
-        """Per gated playbook and per variation: views, submissions, conversion rate and
-        average time to submit."""
-        return await report(sort, order)
-
-    @api.get(f"{API_PATH}.csv", response_class=Response)
-    async def playbook_analytics_csv(
-        _who: ConsultantSession,
-        sort: Annotated[SortKey, Query()] = "playbook",
-        order: Annotated[Order, Query()] = "asc",
-    ) -> Response:
-        """The same figures as CSV: a `total` row per playbook, then its `variation` rows."""
-        return Response(
-            as_csv(await report(sort, order)),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": 'attachment; filename="playbook-analytics.csv"',
-                "Cache-Control": "no-store",
-            },
-        )
-
-    @api.get(PATH, response_class=HTMLResponse, tags=["pages"])
+    @router.get(PATH, response_class=HTMLResponse, tags=["pages"])
     async def playbook_analytics_page(
         request: Request, sort: str = "playbook", order: str = "asc"
     ) -> Response:
@@ -213,13 +57,13 @@ def playbook_router(engine: AsyncEngine) -> APIRouter:
         who = page_session(request)
         if who is None:
             return RedirectResponse(f"/login?next={PATH}", status_code=303)
-        body = playbook_page(who.email, await report(sort, order))
+        body = playbook_page(who.email, await playbook_report(engine, sort, order))
         return HTMLResponse(
             body,
             headers=page_headers(content_security_policy()),
         )
 
-    return api
+    return router
 
 
 def playbook_page(who: str, report: PlaybookAnalytics) -> str:
