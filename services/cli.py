@@ -41,7 +41,7 @@ class InfraAction(StrEnum):
 
 @contextmanager
 def _refusing_bad_rules() -> Iterator[None]:
-    from services.journey.rules_file import RulesError
+    from services.common.rules_file import RulesError
 
     try:
         yield

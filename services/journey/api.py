@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.envelope import Event
+from schemas.stages import FIRST_STAGE, LAST_STAGE
 from schemas.values import EntryPoint
 from services.common.auth import AdminSession, ConsultantSession
 from services.journey import store
@@ -56,7 +57,7 @@ class Commands(Protocol):
 
 
 class MoveRequest(BaseModel):
-    stage: int = Field(ge=1, le=6)
+    stage: int = Field(ge=FIRST_STAGE, le=LAST_STAGE)
     reason: str = Field(min_length=1, max_length=1000)
 
 

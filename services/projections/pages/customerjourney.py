@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from schemas.stages import STAGES
 from services.common.auth import page_session
 from services.projections.pages.customerjourney_html import PATH, BoardView, board_page
 from services.projections.pages.layout import content_security_policy, login_page, page_headers
@@ -91,7 +92,7 @@ def pages_router(engine: AsyncEngine, names: tuple[str, ...]) -> APIRouter:
                     s: await board_store.page(
                         conn, replace(filters, stage=s), limit=COLUMN_CARDS, tables=tables
                     )
-                    for s in range(1, 7)
+                    for s in STAGES
                     if counts[s]
                 }
                 next_cursor = None
@@ -126,7 +127,7 @@ def parse_filters(form: dict[str, str]) -> tuple[board_store.Filters, list[str]]
     errors: list[str] = []
     stage = None
     if form["stage"]:
-        if form["stage"] in {str(s) for s in range(1, 7)}:
+        if form["stage"] in {str(s) for s in STAGES}:
             stage = int(form["stage"])
         else:
             errors.append("Stage must be a number from 1 to 6.")

@@ -8,6 +8,7 @@ from datetime import datetime
 from html import escape
 from urllib.parse import urlencode
 
+from schemas.stages import STAGES
 from services.projections.models.board import BoardRow, stage_name
 from services.projections.pages.layout import LOGOUT_SCRIPT, document, humanise
 
@@ -47,7 +48,7 @@ def board_page(view: BoardView) -> str:
 
 
 def _stages(view: BoardView) -> list[int]:
-    return [view.stage] if view.stage is not None else list(range(1, 7))
+    return [view.stage] if view.stage is not None else list(STAGES)
 
 
 def _header(who: str) -> str:
@@ -61,7 +62,7 @@ def _header(who: str) -> str:
 def _filters(view: BoardView) -> str:
     form = view.form
     options = ['<option value="">All stages</option>']
-    for s in range(1, 7):
+    for s in STAGES:
         chosen = " selected" if form.get("stage") == str(s) else ""
         options.append(
             f'<option value="{s}"{chosen}>{s} · {escape(stage_name(s, view.names))}</option>'
@@ -87,7 +88,7 @@ def _filters(view: BoardView) -> str:
 
 def _columns(view: BoardView) -> str:
     sections = []
-    for s in range(1, 7):
+    for s in STAGES:
         cards = view.cards.get(s, ())
         more = view.counts[s] - len(cards)
         link = _link(view.shown, stage=str(s))
@@ -111,7 +112,7 @@ def _single(view: BoardView) -> str:
     tabs = "".join(
         f'<a href="{_link(view.shown, stage=str(n))}"{" aria-current=page" if n == s else ""}>'
         f"{n} · {escape(stage_name(n, view.names))} ({view.counts[n]})</a>"
-        for n in range(1, 7)
+        for n in STAGES
     )
     everything = f'<a href="{_link(view.shown, stage="")}">All stages</a>'
     tail = (
