@@ -21,8 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import MetaData, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.common.journal import page
-from services.common.outbox import journal_table, position_table
+from services.common.journal import journal_table, page, position_table
 
 log = logging.getLogger(__name__)
 POSITION = "webhook"

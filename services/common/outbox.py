@@ -14,31 +14,8 @@ from collections.abc import AsyncIterator
 from sqlalchemy import Table, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.common.journal import (
-    Appended,
-    Entries,
-    append,
-    append_for_relay,
-    entries,
-    journal_table,
-    lock_journal,
-    outgoing,
-    page,
-    position_table,
-)
+from services.common.journal import Appended, outgoing, page
 from services.common.transport import Outgoing, Transport
-
-__all__ = [
-    "Appended",
-    "Entries",
-    "Relay",
-    "append",
-    "append_for_relay",
-    "entries",
-    "journal_table",
-    "lock_journal",
-    "position_table",
-]
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,10 @@ from schemas.stages import FIRST_STAGE, LAST_STAGE
 from schemas.values import EntryPoint
 from services.common.auth import AdminSession, ConsultantSession
 from services.journey import store
-from services.journey.domain import MoveStage, Prospect, Refused
+from services.journey.domain import Refused
 from services.journey.importing import parse_csv
 from services.journey.rules import Rules
+from services.journey.state import MoveStage, Prospect
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 IDEMPOTENCY_NAMESPACE = uuid.UUID("5f0e3c1e-9a51-4a43-8f0a-3f1de4a0b6c2")
