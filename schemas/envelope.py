@@ -8,9 +8,17 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from schemas.stages import DEFAULT_STAGE_NAMES, FIRST_STAGE, LAST_STAGE
+
 SubjectId = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Stage = Annotated[
-    int, Field(ge=1, le=6, description="Journey stage, 1 (Call to Discovery) to 6 (Mastery)")
+    int,
+    Field(
+        ge=FIRST_STAGE,
+        le=LAST_STAGE,
+        description=f"Journey stage, {FIRST_STAGE} ({DEFAULT_STAGE_NAMES[0]}) "
+        f"to {LAST_STAGE} ({DEFAULT_STAGE_NAMES[-1]})",
+    ),
 ]
 BasePoints = Annotated[int, Field(ge=1, le=50, description="Base points a CTA awards, 1-50")]
 Email = Annotated[

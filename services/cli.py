@@ -41,7 +41,7 @@ class InfraAction(StrEnum):
 
 @contextmanager
 def _refusing_bad_rules() -> Iterator[None]:
-    from services.journey.rules_file import RulesError
+    from services.common.rules_file import RulesError
 
     try:
         yield
@@ -145,6 +145,7 @@ def import_prospects(
     import asyncio
     import json
 
+    from services.journey.importing import ImportRefused
     from services.journey.importing_cli import import_file
 
     try:
@@ -153,9 +154,13 @@ def import_prospects(
         typer.echo(f"{csv_file}: cannot read it as UTF-8 text: {exc}", err=True)
         raise typer.Exit(2) from exc
     url = database_url or f"sqlite:///{(data_dir / 'journey.db').resolve()}"
-    status, report = asyncio.run(import_file(url, text))
-    typer.echo(json.dumps(report, indent=2))
-    raise typer.Exit(0 if status == 200 else 1)
+    try:
+        done = asyncio.run(import_file(url, text))
+    except ImportRefused as refused:
+        typer.echo(json.dumps(refused.report(), indent=2))
+        raise typer.Exit(1) from refused
+    typer.echo(json.dumps(done.report(), indent=2))
+    raise typer.Exit(0)
 
 
 @app.command()

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schemas.alerts import Priority
 from schemas.values import EntryPoint, RecentClick
 from services.alerts import store
-from services.alerts.domain import Alert, NotFound, Refused
-from services.alerts.state import Status
+from services.alerts.domain import NotFound, Refused
+from services.alerts.state import Alert, Status
 from services.common.auth import ConsultantSession
 
 # A UUID convertor, so that other paths under /v1/alerts/ (the live stream) are not taken for

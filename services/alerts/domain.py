@@ -19,25 +19,7 @@ from schemas.alerts import (
 )
 from schemas.envelope import Event
 from schemas.journey import StageSkippedV1
-from services.alerts.state import EXPIRES_AFTER, Alert, Contact, evolve, fold
-
-__all__ = [
-    "HIGH_ACTION",
-    "URGENT_ACTION",
-    "Alert",
-    "Contact",
-    "NotFound",
-    "Refused",
-    "alert_id_for",
-    "decide",
-    "decide_acknowledge",
-    "decide_action",
-    "decide_sweep",
-    "evolve",
-    "fold",
-    "priority_for",
-    "recommended_action",
-]
+from services.alerts.state import EXPIRES_AFTER, Alert, Contact
 
 HIGH_ACTION = "Phone follow-up within 24 hours"
 URGENT_ACTION = "Call now, and check the entry point and click history for a misfire or bad data"

@@ -12,20 +12,11 @@ from schemas.alerts import AlertRaisedV1
 from schemas.envelope import Event
 from schemas.journey import ProspectsMergedV1, StageSkippedV1
 from services.alerts import metrics, store
-from services.alerts.domain import (
-    Alert,
-    Contact,
-    NotFound,
-    decide,
-    decide_acknowledge,
-    decide_action,
-    decide_sweep,
-    evolve,
-    fold,
-)
-from services.alerts.state import absorb, note
+from services.alerts.domain import NotFound, decide, decide_acknowledge, decide_action, decide_sweep
+from services.alerts.state import Alert, Contact, absorb, evolve, fold, note
 from services.common.db import claim
-from services.common.outbox import Appended, Relay, append_for_relay, lock_journal
+from services.common.journal import Appended, append_for_relay, lock_journal
+from services.common.outbox import Relay
 
 
 @dataclass

@@ -16,7 +16,7 @@ from sqlalchemy import MetaData, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.auth import ConsultantSession
-from services.common.outbox import journal_table
+from services.common.journal import journal_table
 
 log = logging.getLogger(__name__)
 RECONNECT_MS = 2000

@@ -32,7 +32,7 @@ from schemas.catalogue import parse_event
 from schemas.envelope import Event
 from services.alerts.state import OPEN, Alert, Contact
 from services.common.db import among, chunks, processed_events_table
-from services.common.outbox import journal_table, position_table
+from services.common.journal import journal_table, position_table
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 metadata = MetaData()

@@ -3,15 +3,11 @@ expired or went unanswered by now, and records that as events."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from services.alerts.handlers import Alerts
-
-log = logging.getLogger(__name__)
+from services.common.worker import Worker
 
 
 def wall_clock() -> datetime:
@@ -22,25 +18,16 @@ class Sweeper:
     def __init__(
         self, alerts: Alerts, interval_s: float, clock: Callable[[], datetime] = wall_clock
     ):
-        self.alerts, self.interval_s, self.clock = alerts, interval_s, clock
-        self._task: asyncio.Task[None] | None = None
+        self.alerts, self.clock = alerts, clock
+        self._worker = Worker(
+            "alerts:sweeper", self._sweep, interval_s=interval_s, retry_s=interval_s
+        )
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="alerts:sweeper")
+        self._worker.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._worker.stop()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.alerts.sweep(self.clock())
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("alert sweep failed, will retry: %r", exc)
-            await asyncio.sleep(self.interval_s)
+    async def _sweep(self) -> None:
+        await self.alerts.sweep(self.clock())

@@ -11,23 +11,22 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 from prometheus_client import Counter
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import MetaData, func, insert, select, text, update
+from sqlalchemy import MetaData, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.common.journal import page
-from services.common.outbox import journal_table, position_table
+from services.common.journal import journal_table, page, position_table
+from services.common.worker import Worker
 
 log = logging.getLogger(__name__)
 POSITION = "webhook"
 SENT_TYPES = frozenset({"alert.raised.v1", "alert.escalated.v1"})
-_LEADER_LOCK = "SELECT pg_try_advisory_lock(hashtext(:name))"
 
 DELIVERIES = Counter(
     "crm_alerts_webhook_deliveries_total",
@@ -107,7 +106,12 @@ class WebhookNotifier:
         self.position = position_table(metadata, "alerts")
         self._client: httpx.AsyncClient | None = None
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        # One sender across instances, or each would deliver every alert.
+        self._worker = Worker(
+            "alerts-webhooks",
+            self._deliver_then_wait,
+            leader_lock=(engine, "alerts_journal:webhook"),
+        )
 
     def wake(self) -> None:
         self._wake.set()
@@ -119,14 +123,10 @@ class WebhookNotifier:
             if await self._saved(conn) is None:
                 end = (await conn.execute(select(func.max(self.journal.c.seq)))).scalar()
                 await self._save(conn, int(end or 0))
-        self._task = asyncio.create_task(self._run(), name="alerts-webhooks")
+        self._worker.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._worker.stop()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -196,38 +196,11 @@ class WebhookNotifier:
             self._client = httpx.AsyncClient(timeout=self.timeout_s, follow_redirects=False)
         return self._client
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                async with self._leadership():
-                    while True:
-                        self._wake.clear()
-                        if await self.deliver_pending() < self.batch:
-                            with contextlib.suppress(TimeoutError):
-                                await asyncio.wait_for(self._wake.wait(), self.poll_s)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("alert webhooks failed, will retry: %r", exc)
-                await asyncio.sleep(1.0)
-
-    @contextlib.asynccontextmanager
-    async def _leadership(self) -> AsyncIterator[None]:
-        if self.engine.dialect.name != "postgresql":
-            yield
-            return
-        # One sender across instances, or each would deliver every alert.
-        async with self.engine.connect() as conn:
-            try:
-                while not (  # noqa: ASYNC110 - polling a database lock, no event to wait on
-                    await conn.execute(text(_LEADER_LOCK), {"name": "alerts_journal:webhook"})
-                ).scalar():
-                    await asyncio.sleep(2.0)
-                yield
-            finally:
-                # A session lock outlives the checkout: closing the connection, rather than
-                # returning it to the pool, lets a restarted sender on this engine lead.
-                await conn.invalidate()
+    async def _deliver_then_wait(self) -> None:
+        self._wake.clear()
+        if await self.deliver_pending() < self.batch:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_s)
 
     async def _saved(self, conn: AsyncConnection) -> int | None:
         query = select(self.position.c.seq).where(self.position.c.name == POSITION)

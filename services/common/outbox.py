@@ -6,43 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator
 
-from sqlalchemy import Table, insert, select, text, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.common.journal import (
-    Appended,
-    Entries,
-    append,
-    append_for_relay,
-    entries,
-    journal_table,
-    lock_journal,
-    outgoing,
-    page,
-    position_table,
-)
+from services.common.journal import Appended, outgoing, page
 from services.common.transport import Outgoing, Transport
-
-__all__ = [
-    "Appended",
-    "Entries",
-    "Relay",
-    "append",
-    "append_for_relay",
-    "entries",
-    "journal_table",
-    "lock_journal",
-    "position_table",
-]
-
-log = logging.getLogger(__name__)
-
-_LEADER_LOCK = "SELECT pg_try_advisory_lock(hashtext(:name))"
+from services.common.worker import Worker
 
 
 class Relay:
@@ -77,7 +49,13 @@ class Relay:
             backlog,
         )
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        # One relay per journal across instances: whoever holds the leader lock.
+        self._worker = Worker(
+            f"relay:{journal.name}",
+            self._relay_once,
+            leader_lock=(engine, f"{journal.name}:relay"),
+            forget=self._forget,
+        )
         self._handed: deque[Appended] = deque()
         self._handed_messages = 0
         self._read_journal = True
@@ -104,14 +82,11 @@ class Relay:
         self._wake.set()
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"relay:{self.journal.name}")
+        self._worker.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        if self._worker.started:
+            await self._worker.stop()
             with contextlib.suppress(Exception):
                 await self._save_position(force=True)
             self._forget()
@@ -152,43 +127,29 @@ class Relay:
             self.published = last
         return len(messages)
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                async with self._leadership():
-                    await self._relay()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("relay of %s failed, will retry: %r", self.journal.name, exc)
-                self._forget()
-                await asyncio.sleep(1.0)
-
-    async def _relay(self) -> None:
-        self._forget()
-        while True:
-            self._wake.clear()
-            done = await self._publish_handed()
-            if not done and (self._read_journal or self._handed):
-                self._read_journal = False
-                # Only up to the first batch handed over: from there on, the handed ones (the
-                # journal read back costs several times more, and may never catch up).
-                head = self._handed[0] if self._handed else None
-                until = head.last_seq - len(head.messages) if head is not None else None
-                done = await self.publish_pending(until)
-                if not done and until is not None:
-                    # Nothing before the handed batch: a hole in the seqs (a rolled-back
-                    # transaction's, on PostgreSQL). Read past it, the handed rows included.
-                    done = await self.publish_pending()
-                self._read_journal = done > 0  # keep reading while the journal has more
-            if done:
-                await self._save_position(force=False)
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.idle_s)
-            if not self._wake.is_set():
-                self._read_journal = True  # idle: look for rows written by other processes
-                await self._save_position(force=True)
+    async def _relay_once(self) -> None:
+        self._wake.clear()
+        done = await self._publish_handed()
+        if not done and (self._read_journal or self._handed):
+            self._read_journal = False
+            # Only up to the first batch handed over: from there on, the handed ones (the
+            # journal read back costs several times more, and may never catch up).
+            head = self._handed[0] if self._handed else None
+            until = head.last_seq - len(head.messages) if head is not None else None
+            done = await self.publish_pending(until)
+            if not done and until is not None:
+                # Nothing before the handed batch: a hole in the seqs (a rolled-back
+                # transaction's, on PostgreSQL). Read past it, the handed rows included.
+                done = await self.publish_pending()
+            self._read_journal = done > 0  # keep reading while the journal has more
+        if done:
+            await self._save_position(force=False)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self.idle_s)
+        if not self._wake.is_set():
+            self._read_journal = True  # idle: look for rows written by other processes
+            await self._save_position(force=True)
 
     def _forget(self) -> None:
         self.published = self._saved = None
@@ -205,23 +166,6 @@ class Relay:
         async with self.engine.begin() as conn:
             await self._save(conn, seq)
         self._saved, self._saved_at = seq, time.monotonic()
-
-    @contextlib.asynccontextmanager
-    async def _leadership(self) -> AsyncIterator[None]:
-        if self.engine.dialect.name != "postgresql":
-            yield
-            return
-        # One relay per journal across instances: whoever holds a session advisory lock. The
-        # connection is closed, not pooled, afterwards: the lock lives as long as the session.
-        async with self.engine.connect() as conn:
-            try:
-                while not (  # noqa: ASYNC110 - polling a database lock, no event to wait on
-                    await conn.execute(text(_LEADER_LOCK), {"name": f"{self.journal.name}:relay"})
-                ).scalar():
-                    await asyncio.sleep(2.0)
-                yield
-            finally:
-                await conn.invalidate()
 
     async def _last(self, conn: AsyncConnection) -> int:
         row = (

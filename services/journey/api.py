@@ -11,12 +11,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.envelope import Event
+from schemas.stages import FIRST_STAGE, LAST_STAGE
 from schemas.values import EntryPoint
 from services.common.auth import AdminSession, ConsultantSession
 from services.journey import store
-from services.journey.domain import MoveStage, Prospect, Refused
-from services.journey.importing import parse_csv
+from services.journey.domain import Refused
+from services.journey.importing import ImportRefused, import_contacts
 from services.journey.rules import Rules
+from services.journey.state import MoveStage, Prospect
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 IDEMPOTENCY_NAMESPACE = uuid.UUID("5f0e3c1e-9a51-4a43-8f0a-3f1de4a0b6c2")
@@ -56,7 +58,7 @@ class Commands(Protocol):
 
 
 class MoveRequest(BaseModel):
-    stage: int = Field(ge=1, le=6)
+    stage: int = Field(ge=FIRST_STAGE, le=LAST_STAGE)
     reason: str = Field(min_length=1, max_length=1000)
 
 
@@ -121,31 +123,13 @@ def router(engine: AsyncEngine, journey: Commands, rules: Rules) -> APIRouter:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             return JSONResponse({"detail": "the file is not UTF-8 text"}, 400)
-        return await run_import(journey, text)
+        try:
+            done = await import_contacts(journey, text)
+        except ImportRefused as refused:
+            return JSONResponse(refused.report(), 422)
+        return JSONResponse(done.report(), 200)
 
     return api
-
-
-async def run_import(journey: Commands, text: str) -> JSONResponse:
-    import_id = str(uuid.uuid4())
-    parsed = parse_csv(text, import_id=import_id, now=datetime.now(UTC))
-    report: dict[str, Any] = {
-        "rows": len(parsed.rows) + len(parsed.rejected),
-        "rejected": [{"line": r.line, "errors": r.errors} for r in parsed.rejected],
-    }
-    if parsed.rejected or not parsed.rows:
-        detail = (
-            "nothing was imported: fix the rejected rows and retry"
-            if parsed.rejected
-            else "no rows"
-        )
-        return JSONResponse({**report, "imported": 0, "detail": detail}, 422)
-    skipped = await journey.import_prospects(parsed.rows)
-    imported = [r.subject_id for r in parsed.rows if r.subject_id not in set(skipped)]
-    return JSONResponse(
-        {**report, "import_id": import_id, "imported": len(imported), "skipped_known": skipped},
-        200,
-    )
 
 
 def render(p: Prospect, merged: list[str], rules: Rules, now: datetime) -> ProspectView:

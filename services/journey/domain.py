@@ -15,25 +15,13 @@ from schemas.journey import (
     StageChangedV1,
     StageSkippedV1,
 )
+from schemas.stages import STAGES
 from schemas.values import EntryPoint
 from schemas.web import CtaClickedV1, InquirySubmittedV1, ProspectImportedV1, VisitorIdentifiedV1
 from services.journey.derived import built, derived
 from services.journey.identity import merge, survives
-from services.journey.rules import DEFAULT_RULES, STAGES, Rules, decayed, decayed_exactly
-from services.journey.state import MoveStage, Period, Prospect, evolve, fold, merged_away
-
-__all__ = [
-    "MoveStage",
-    "Period",
-    "Prospect",
-    "Refused",
-    "decide",
-    "decide_move",
-    "evolve",
-    "fold",
-    "merged_away",
-    "moved_event_id",
-]
+from services.journey.rules import DEFAULT_RULES, Rules, decayed, decayed_exactly
+from services.journey.state import MoveStage, Prospect, fold
 
 
 class Refused(ValueError):

@@ -10,19 +10,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from schemas.envelope import Event
 from services.common.db import AlreadyApplied, InOrder, claim, claim_all
-from services.common.journal import appended, write
-from services.common.outbox import (
+from services.common.journal import (
     Appended,
     Entries,
-    Relay,
     append_for_relay,
+    appended,
     entries,
     lock_journal,
+    write,
 )
+from services.common.outbox import Relay
 from services.common.transport import Outgoing
 from services.journey import metrics, store
-from services.journey.domain import MoveStage, Prospect, decide_move, fold, moved_event_id
+from services.journey.domain import decide_move, moved_event_id
 from services.journey.rules import Rules
+from services.journey.state import MoveStage, Prospect, fold
 from services.journey.workset import Cache, Workset
 
 T = TypeVar("T")

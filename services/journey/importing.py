@@ -1,17 +1,21 @@
-"""Reading a CSV of contacts that predate go-live: every row is checked, and the file is taken
-whole or not at all, so a fix-and-retry never leaves half an import behind."""
+"""Importing a CSV of contacts that predate go-live: every row is checked, and the file is taken
+whole or not at all, so a fix-and-retry never leaves half an import behind. The HTTP API and the
+command line both run `import_contacts` and shape its answer with `report()`."""
 
 from __future__ import annotations
 
 import csv
 import io
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from schemas.catalogue import field_errors
+from schemas.envelope import Event
 from schemas.web import ProspectImportedV1
 
 COLUMNS = ("email", "name", "stage", "points", "id")
@@ -30,6 +34,58 @@ class Rejected:
 class Parsed:
     rows: list[ProspectImportedV1]
     rejected: list[Rejected]
+
+
+@dataclass(frozen=True)
+class Imported:
+    import_id: str
+    rows: int
+    imported: int
+    skipped_known: list[str]
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "rejected": [],
+            "import_id": self.import_id,
+            "imported": self.imported,
+            "skipped_known": self.skipped_known,
+        }
+
+
+class ImportRefused(ValueError):
+    """Nothing was imported: some rows were rejected, or there were none."""
+
+    def __init__(self, rows: int, rejected: list[Rejected]):
+        self.rows, self.rejected = rows, rejected
+        super().__init__(
+            "nothing was imported: fix the rejected rows and retry" if rejected else "no rows"
+        )
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "rejected": [{"line": r.line, "errors": r.errors} for r in self.rejected],
+            "imported": 0,
+            "detail": str(self),
+        }
+
+
+class Importer(Protocol):
+    async def import_prospects(self, rows: Sequence[Event]) -> list[str]: ...
+
+
+async def import_contacts(journey: Importer, text: str) -> Imported:
+    """Import every row of the CSV `text`, or none (ImportRefused); prospects the journey
+    already knows are skipped."""
+    import_id = str(uuid.uuid4())
+    parsed = parse_csv(text, import_id=import_id, now=datetime.now(UTC))
+    rows = len(parsed.rows) + len(parsed.rejected)
+    if parsed.rejected or not parsed.rows:
+        raise ImportRefused(rows, parsed.rejected)
+    skipped = await journey.import_prospects(parsed.rows)
+    imported = [r.subject_id for r in parsed.rows if r.subject_id not in set(skipped)]
+    return Imported(import_id, rows, len(imported), skipped)
 
 
 def prospect_id_for(email: str) -> str:

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from services.common.db import create_engine, migrate
 from services.journey import store
-from services.journey.api import run_import
 from services.journey.handlers import Journey
+from services.journey.importing import Imported, import_contacts
 from services.journey.main import rules_of
 from services.journey.settings import JourneySettings
 
 
-async def import_file(database_url: str, text: str) -> tuple[int, dict[str, Any]]:
+async def import_file(database_url: str, text: str) -> Imported:
+    """Raises ImportRefused when any row is rejected (then nothing is imported)."""
     engine = create_engine(database_url)
     try:
         await migrate(engine, "journey", store.MIGRATIONS)
-        answer = await run_import(Journey(engine, rules_of(JourneySettings())), text)
-        return answer.status_code, json.loads(bytes(answer.body))
+        return await import_contacts(Journey(engine, rules_of(JourneySettings())), text)
     finally:
         await engine.dispose()

@@ -16,10 +16,12 @@ from schemas.journey import (
     ProspectRescoredV1,
     StageChangedV1,
 )
+from schemas.stages import STAGES
 from schemas.web import ProspectImportedV1
 from services.journey.derived import derived
-from services.journey.domain import MoveStage, Prospect, Refused, decide_move, evolve
-from services.journey.rules import STAGES, Rules
+from services.journey.domain import Refused, decide_move
+from services.journey.rules import Rules
+from services.journey.state import MoveStage, Prospect, evolve
 from services.journey.workset import Workset
 
 # Rescoring's own namespace: a rescore's id is derived from what it applies to, so a retried

@@ -12,9 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from schemas.catalogue import parse_event
 from schemas.envelope import Event
-from services.common.outbox import append, lock_journal
+from services.common.journal import append, lock_journal
 from services.journey import store
-from services.journey.domain import Prospect
 from services.journey.rescore import (
     Report,
     apply_to,
@@ -25,6 +24,7 @@ from services.journey.rescore import (
     rescored,
 )
 from services.journey.rules import Rules
+from services.journey.state import Prospect
 
 # Every website event on the log, from its start to its end now.
 ReadWeb = Callable[[], Awaitable[Sequence[Event]]]

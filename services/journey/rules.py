@@ -8,9 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from schemas.stages import DEFAULT_STAGE_NAMES
 from schemas.values import Cta
-
-STAGES = range(1, 7)
 
 
 @dataclass(frozen=True)
@@ -18,14 +17,7 @@ class Rules:
     """Stage names and thresholds (six, strictly increasing from 0), optional server-side base
     points per CTA id, and optional score decay."""
 
-    names: tuple[str, ...] = (
-        "Call to Discovery",
-        "Exploration",
-        "Validation",
-        "Commitment",
-        "Construction",
-        "Mastery",
-    )
+    names: tuple[str, ...] = DEFAULT_STAGE_NAMES
     thresholds: tuple[int, ...] = (0, 25, 75, 150, 250, 400)
     cta_points: Mapping[str, int] = field(default_factory=dict)
     half_life_days: float | None = None

@@ -30,8 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from schemas.catalogue import parse_event
 from schemas.envelope import Event
 from services.common.db import among, chunks, processed_events_table
-from services.common.outbox import journal_table, position_table
-from services.journey.domain import Prospect
+from services.common.journal import journal_table, position_table
+from services.journey.state import Prospect
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 metadata = MetaData()

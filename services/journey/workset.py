@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from schemas.envelope import Event
 from schemas.journey import ProspectsMergedV1
 from services.journey import store
-from services.journey.domain import Prospect, decide, evolve
+from services.journey.domain import decide
 from services.journey.rules import Rules
+from services.journey.state import Prospect, evolve
 
 
 def emails_of(events: Sequence[Event]) -> set[str]:

@@ -1,7 +1,10 @@
-from pydantic import Field, field_validator
+from pathlib import Path
+
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.projections.models.board import STAGE_NAMES
+from schemas.stages import FIRST_STAGE, LAST_STAGE
+from services.common.rules_file import stage_names
 
 
 class ProjectionsSettings(BaseSettings):
@@ -9,9 +12,11 @@ class ProjectionsSettings(BaseSettings):
 
     database_url: str | None = Field(default=None, description="defaults to CRM_DATABASE_URL")
     batch_size: int = Field(default=500, ge=1, le=10_000)
-    stage_names: str = Field(
-        default=",".join(STAGE_NAMES),
-        description="the six stage names, comma-separated, as the journey's rules name them",
+    # The journey's own setting, so the stage names have one home: its rules file.
+    journey_rules_file: Path | None = Field(
+        default=None,
+        validation_alias="CRM_JOURNEY_RULES_FILE",
+        description="the journey's rules file, read for the stage names",
     )
     default_tier: str = Field(
         default="Explorer",
@@ -21,8 +26,8 @@ class ProjectionsSettings(BaseSettings):
     )
     conversion_stage: int = Field(
         default=4,
-        ge=2,
-        le=6,
+        ge=FIRST_STAGE + 1,
+        le=LAST_STAGE,
         description="analytics: a prospect converted once it reached this stage (4: Commitment)",
     )
     inactive_days: int = Field(
@@ -32,13 +37,6 @@ class ProjectionsSettings(BaseSettings):
         description="analytics: days without activity after which a prospect counts as dropped off",
     )
 
-    @field_validator("stage_names")
-    @classmethod
-    def _six_names(cls, value: str) -> str:
-        names = [n.strip() for n in value.split(",")]
-        if len(names) != 6 or not all(names):
-            raise ValueError("give exactly six non-empty stage names, comma-separated")
-        return ",".join(names)
-
     def names(self) -> tuple[str, ...]:
-        return tuple(self.stage_names.split(","))
+        """The stage names; a bad rules file raises RulesError naming the line."""
+        return stage_names(self.journey_rules_file)

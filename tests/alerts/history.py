@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from schemas.envelope import Event
 from schemas.journey import PointsAwardedV1, ProspectEmailLinkedV1, StageSkippedV1
 from schemas.values import Cta, EntryPoint
-from services.alerts.domain import Alert, Contact, decide, evolve
-from services.alerts.state import note
+from services.alerts.domain import decide
+from services.alerts.state import Alert, Contact, evolve, note
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 A = "a@x.io"

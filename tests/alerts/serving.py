@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schemas.alerts import AlertAcknowledgedV1, AlertEscalatedV1, AlertRaisedV1
 from schemas.envelope import Event
 from services.common.db import create_engine
-from services.common.outbox import append, journal_table, position_table
+from services.common.journal import append, journal_table, position_table
 from tests.infra import create_database
 from tests.processes import free_port
 

@@ -20,15 +20,14 @@ from schemas.envelope import Event
 from services.alerts.domain import (
     HIGH_ACTION,
     URGENT_ACTION,
-    Alert,
     Refused,
     alert_id_for,
     decide,
     decide_acknowledge,
     decide_action,
     decide_sweep,
-    fold,
 )
+from services.alerts.state import Alert, fold
 from tests.alerts.history import (
     FIRST,
     A,

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.journey import ProspectsMergedV1
 from services.alerts import store
-from services.alerts.domain import Alert, Refused
+from services.alerts.domain import Refused
 from services.alerts.handlers import Alerts
+from services.alerts.state import Alert
 from tests.alerts.history import A, at, awarded, skip, uid
 from tests.infra import migrated_engine
 

@@ -20,7 +20,8 @@ from schemas.catalogue import parse_event
 from schemas.envelope import Event
 from schemas.web import CtaClickedV1
 from services.common.embedded_log import EmbeddedLog
-from services.common.outbox import Appended, Relay, append, append_for_relay, lock_journal
+from services.common.journal import Appended, append, append_for_relay, lock_journal
+from services.common.outbox import Relay
 from services.journey import store
 from services.journey.domain import decide
 from tests.infra import migrated_engine

@@ -15,16 +15,9 @@ from schemas.journey import (
     ProspectsMergedV1,
     StageChangedV1,
 )
-from services.journey.domain import (
-    MoveStage,
-    Prospect,
-    Refused,
-    decide,
-    decide_move,
-    fold,
-    merged_away,
-)
+from services.journey.domain import Refused, decide, decide_move
 from services.journey.rules import DEFAULT_RULES, Rules
+from services.journey.state import MoveStage, Prospect, fold, merged_away
 from tests.journey.history import DAY, click, identify, imported, inquiry, move, uid
 
 DECAY = Rules(half_life_days=3)

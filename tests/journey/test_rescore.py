@@ -8,9 +8,9 @@ import pytest
 
 from schemas.envelope import Event
 from schemas.journey import ProspectRescoredV1, StageChangedV1
-from services.journey.domain import MoveStage, Prospect, fold
 from services.journey.rescore import apply_to, compare, history, replay, rescored
 from services.journey.rules import DEFAULT_RULES, Rules
+from services.journey.state import MoveStage, Prospect, fold
 from services.journey.workset import Workset
 from tests.journey.history import T0, Step, click, emit, identify, imported, move, uid
 

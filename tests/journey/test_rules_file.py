@@ -6,14 +6,19 @@ from pathlib import Path
 
 import pytest
 
+from services.common.rules_file import EXAMPLE, RulesError, parse_rules_file
 from services.journey.rules import DEFAULT_RULES, Rules
-from services.journey.rules_file import EXAMPLE, RulesError, load_rules, parse_rules
+from services.journey.rules_file import load_rules, rules_from
 
 P = pytest.param
 SIX_STAGES = "".join(
     f"  - name: Stage {n}\n    threshold: {t}\n"
     for n, t in enumerate(DEFAULT_RULES.thresholds, start=1)
 )
+
+
+def parse_rules(text: str, source: str = "rules") -> Rules:
+    return rules_from(parse_rules_file(text, source))
 
 
 def edited(old: str, new: str) -> str:

@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 from schemas.envelope import Event
 from schemas.values import Cta, Utm
 from schemas.web import CtaClickedV1, InquirySubmittedV1, ProspectImportedV1, VisitorIdentifiedV1
-from services.journey.domain import MoveStage, Prospect, decide_move, evolve
+from services.journey.domain import decide_move
 from services.journey.rules import DEFAULT_RULES
+from services.journey.state import MoveStage, Prospect, evolve
 from services.journey.workset import Workset
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)

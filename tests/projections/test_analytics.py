@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from schemas.stages import DEFAULT_STAGE_NAMES
 from services.projections.models.analytics import (
     AdvanceTimes,
     Conversion,
@@ -19,7 +20,6 @@ from services.projections.models.analytics import (
     percentile,
     percentile_rank,
 )
-from services.projections.models.board import STAGE_NAMES
 from services.projections.pages.charts import Bar, bar_chart
 from services.projections.tables.transitions import peak_stage, transitions
 from tests.projections.history import at, awarded, changed, first_click, moved, row_after
@@ -86,7 +86,7 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_quoted() -> None:
     rows = [Conversion("=HYPERLINK(1)", "-x", 3, 1)]
     parsed = list(csv.reader(io.StringIO(conversion_csv("utm_campaign", 2, rows))))
     assert parsed[1][:2] == ["'=HYPERLINK(1)", "'-x"]
-    drop = list(csv.reader(io.StringIO(drop_off_csv([DropOff(1, 3, 2)], STAGE_NAMES))))
+    drop = list(csv.reader(io.StringIO(drop_off_csv([DropOff(1, 3, 2)], DEFAULT_STAGE_NAMES))))
     assert drop[1] == ["1", "Call to Discovery", "3", "2", "0.666667"]
 
 

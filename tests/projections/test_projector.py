@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from schemas.envelope import Event
-from services.journey.domain import Prospect, fold
+from services.journey.state import Prospect, fold
 from services.projections.models.board import EMPTY, project, stage_name
 from tests.journey import history as journey
 from tests.projections.history import (
@@ -164,7 +164,7 @@ def test_events_without_a_prospect_and_events_the_board_does_not_show_change_not
     assert project(before, []) is not before, "a new board; the one given is left as it was"
 
 
-def test_stage_names_are_the_journeys_defaults_unless_configured() -> None:
+def test_stage_names_are_the_defaults_unless_the_names_are_given() -> None:
     assert [stage_name(s) for s in (1, 6)] == ["Call to Discovery", "Mastery"]
     assert stage_name(2, ("a", "b", "c", "d", "e", "f")) == "b"
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, get_args
 
+from schemas.stages import STAGES
+
 Dimension = Literal["entry_point", "utm_source", "utm_medium", "utm_campaign"]
 DIMENSIONS: tuple[str, ...] = get_args(Dimension)
 DIMENSION_LABELS = {
@@ -18,9 +20,8 @@ DIMENSION_LABELS = {
     "utm_medium": "UTM medium",
     "utm_campaign": "UTM campaign",
 }
-STAGES = range(1, 7)
 # A stage one can advance from: the last one has nowhere higher to go.
-ADVANCING_STAGES = range(1, 6)
+ADVANCING_STAGES = STAGES[:-1]
 
 
 @dataclass(frozen=True)

@@ -18,19 +18,11 @@ from schemas.journey import (
     ProspectsMergedV1,
     StageChangedV1,
 )
+from schemas.stages import DEFAULT_STAGE_NAMES
 from schemas.values import EntryPoint
 
 # (stage, entered at, left at or None while the prospect is still there), oldest first.
 Period = tuple[int, datetime, datetime | None]
-
-STAGE_NAMES = (
-    "Call to Discovery",
-    "Exploration",
-    "Validation",
-    "Commitment",
-    "Construction",
-    "Mastery",
-)
 
 
 @dataclass(frozen=True)
@@ -67,7 +59,7 @@ class Board:
 EMPTY = Board({}, {})
 
 
-def stage_name(stage: int, names: tuple[str, ...] = STAGE_NAMES) -> str:
+def stage_name(stage: int, names: tuple[str, ...] = DEFAULT_STAGE_NAMES) -> str:
     return names[stage - 1]
 
 

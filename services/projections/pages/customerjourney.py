@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from schemas.stages import STAGES
 from services.projections.pages.layout import ConsultantPage, Pages
 from services.projections.tables import board as board_store
 from services.projections.tables import cursor as board_cursor
@@ -77,7 +78,7 @@ def customerjourney_router(engine: AsyncEngine, pages: Pages, names: tuple[str, 
                     s: await board_store.page(
                         conn, replace(filters, stage=s), limit=COLUMN_CARDS, tables=tables
                     )
-                    for s in range(1, 7)
+                    for s in STAGES
                     if counts[s]
                 }
             entry_points, campaigns = await suggestions.of(conn, tables)
@@ -87,8 +88,8 @@ def customerjourney_router(engine: AsyncEngine, pages: Pages, names: tuple[str, 
             "entry_point": filters.entry_point or "",
             "utm_campaign": filters.utm_campaign or "",
         }
-        stages = [filters.stage] if filters.stage is not None else list(range(1, 7))
-        links: dict[int | None, str] = {s: _link(shown, stage=str(s)) for s in range(1, 7)}
+        stages = [filters.stage] if filters.stage is not None else list(STAGES)
+        links: dict[int | None, str] = {s: _link(shown, stage=str(s)) for s in STAGES}
         links[None] = _link(shown, stage="")
         return pages.render(
             "customerjourney.html",
@@ -119,7 +120,7 @@ def parse_filters(form: dict[str, str]) -> tuple[board_store.Filters, list[str]]
     errors: list[str] = []
     stage = None
     if form["stage"]:
-        if form["stage"] in {str(s) for s in range(1, 7)}:
+        if form["stage"] in {str(s) for s in STAGES}:
             stage = int(form["stage"])
         else:
             errors.append("Stage must be a number from 1 to 6.")

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from schemas.stages import STAGES
 from services.common.auth import page_session
 from services.projections.models.board import BoardRow, stage_name
 from services.projections.pages.journeykanban_assets import KANBAN_STYLE, SCRIPT
@@ -46,7 +47,7 @@ def journeykanban_router(engine: AsyncEngine, pages: Pages, names: tuple[str, ..
                 s: await board_store.page(
                     conn, board_store.Filters(stage=s), limit=COLUMN_CARDS, tables=tables
                 )
-                for s in range(1, 7)
+                for s in STAGES
                 if counts[s]
             }
         body = kanban_page(who.email, names, datetime.now(UTC), counts, cards)
@@ -66,7 +67,7 @@ def kanban_page(
     cards: Mapping[int, Sequence[BoardRow]],
 ) -> str:
     total = sum(counts.values())
-    columns = "".join(_column(s, names, now, counts[s], cards.get(s, ())) for s in range(1, 7))
+    columns = "".join(_column(s, names, now, counts[s], cards.get(s, ())) for s in STAGES)
     body = (
         f"<style>{KANBAN_STYLE}</style>"
         '<header class="top"><h1>Journey kanban</h1>'

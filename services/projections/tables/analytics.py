@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, and_, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from schemas.stages import STAGES
 from services.projections.models.analytics import (
     ADVANCING_STAGES,
-    STAGES,
     AdvanceTimes,
     CohortStage,
     Conversion,

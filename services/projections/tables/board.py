@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
+from schemas.stages import STAGES
 from services.common.db import among, as_aware, as_utc, chunks, processed_events_table
 from services.projections.models.board import Board, BoardRow, Period
 from services.projections.tables.transitions import (
@@ -185,7 +186,7 @@ async def stage_counts(
     everywhere = Filters(None, filters.entry_point, filters.utm_campaign, filters.q)
     query = _filtered(select(t.c.stage, func.count()), t, everywhere).group_by(t.c.stage)
     found = {stage: int(n) for stage, n in await conn.execute(query)}
-    return {stage: found.get(stage, 0) for stage in range(1, 7)}
+    return {stage: found.get(stage, 0) for stage in STAGES}
 
 
 async def entry_points(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.planning import RoadmapNoteRecordedV1
+from schemas.stages import FIRST_STAGE, LAST_STAGE
 from services.common.auth import ConsultantSession
 from services.common.transport import Transport
 from services.projections.models.board import BoardRow, stage_name
@@ -67,7 +68,7 @@ def router(engine: AsyncEngine, names: tuple[str, ...], default_tier: str) -> AP
     @api.get("/v1/board", response_model=BoardPage)
     async def board(
         _who: ConsultantSession,
-        stage: Annotated[int | None, Query(ge=1, le=6)] = None,
+        stage: Annotated[int | None, Query(ge=FIRST_STAGE, le=LAST_STAGE)] = None,
         entry_point: Annotated[
             str | None, Query(min_length=1, max_length=200, description="the entry CTA's id")
         ] = None,
