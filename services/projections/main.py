@@ -26,6 +26,7 @@ from services.projections.pages.journeykanban import journeykanban_router
 from services.projections.pages.layout import Pages
 from services.projections.pages.login import login_router
 from services.projections.pages.playbookanalytics import playbookanalytics_router
+from services.projections.pages.prospects import prospects_router
 from services.projections.settings import ProjectionsSettings
 from services.projections.tables import board as board_store
 from services.projections.web.alert_feed import alert_feed_router
@@ -74,6 +75,7 @@ def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettin
             customerplanningreview_router(engine, pages, names, settings.default_tier),
             analyticsdashboard_router(reports, pages, settings),
             playbookanalytics_router(engine, pages),
+            prospects_router(engine, pages, names, settings.default_tier),
         ],
         subscriptions=[
             Subscription(

@@ -100,6 +100,7 @@ class Pages:
         )
         self.env.globals["static"] = self.files.__getitem__
         self.env.globals["navigation"] = NAVIGATION
+        self.env.filters["prospect_url"] = prospect_url
 
     def headers(self) -> dict[str, str]:
         """What every page is served with: its script allowance, and never cached."""
@@ -152,6 +153,11 @@ class Pages:
             )
 
         return served
+
+
+def prospect_url(prospect_id: str) -> str:
+    """Where a prospect's record page is: every card, alert and row links there."""
+    return "/prospects/" + quote(prospect_id, safe="")
 
 
 def consultant_page(request: Request) -> Consultant:

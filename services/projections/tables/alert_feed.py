@@ -113,3 +113,15 @@ def _row(record: Any) -> AlertRow:
         if at is not None:
             values[name] = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
     return AlertRow(**values)
+
+
+async def alerts_of(
+    conn: AsyncConnection, prospect_ids: Sequence[str], table: Table = FEED
+) -> list[AlertRow]:
+    """Every alert raised for these prospect ids, newest first."""
+    query = (
+        select(table)
+        .where(among(conn, table.c.prospect_id, sorted(set(prospect_ids))))
+        .order_by(table.c.raised_at.desc(), table.c.alert_id)
+    )
+    return [_row(r) for r in await conn.execute(query)]

@@ -302,3 +302,19 @@ def _period(stored: list[Any]) -> Period:
         as_aware(datetime.fromisoformat(entered)),
         as_aware(datetime.fromisoformat(left)) if left else None,
     )
+
+
+async def survivor_of(
+    conn: AsyncConnection, prospect_id: str, tables: BoardTables = BOARD
+) -> str | None:
+    """The prospect a merged-away id went into, or None if it was never merged."""
+    query = select(tables.merged.c.merged_into).where(tables.merged.c.prospect_id == prospect_id)
+    return (await conn.execute(query)).scalar_one_or_none()
+
+
+async def merged_into(
+    conn: AsyncConnection, prospect_id: str, tables: BoardTables = BOARD
+) -> list[str]:
+    """The ids merged into this prospect."""
+    query = select(tables.merged.c.prospect_id).where(tables.merged.c.merged_into == prospect_id)
+    return sorted(await conn.scalars(query))
