@@ -59,7 +59,7 @@ def test_a_board_card_opens_the_prospect_record_with_its_alert_and_timeline(
         }
     )
     assert answer.status_code == 202, answer.text
-    on_board(product, visitor, 4)  # 50, then 40 × 3 (gap 3 from stage 2): 170 points
+    on_board(product, visitor, 4)  # 50, then 40 times 3 (gap 3 from stage 2): 170 points
     log_in(page, product.base, "/customerjourney", consultant)
     page.goto(f"{product.base}/customerjourney?q={visitor}")
 
@@ -80,7 +80,8 @@ def test_a_board_card_opens_the_prospect_record_with_its_alert_and_timeline(
     timeline = page.locator("#timeline li")
     expect(timeline.first).to_contain_text("2 · Exploration → 4 · Commitment", timeout=WAIT_MS)
     expect(page.locator("#timeline")).to_contain_text("Clicked “Label of book-build”")
-    expect(page.locator("#timeline")).to_contain_text("+120 points, 40 × 3 (gap 3), 170 in all")
+    times = "\N{MULTIPLICATION SIGN}"
+    expect(page.locator("#timeline")).to_contain_text(f"+120 points, 40 {times} 3 (gap 3), 170 in all")
     expect(page.locator("#timeline")).to_contain_text("Skipped ahead to 5 · Construction")
     expect(page.locator("#timeline-status")).to_have_text(
         f"{timeline.count()} events, newest first"
