@@ -81,7 +81,8 @@ def test_a_board_card_opens_the_prospect_record_with_its_alert_and_timeline(
     expect(timeline.first).to_contain_text("2 · Exploration → 4 · Commitment", timeout=WAIT_MS)
     expect(page.locator("#timeline")).to_contain_text("Clicked “Label of book-build”")
     times = "\N{MULTIPLICATION SIGN}"
-    expect(page.locator("#timeline")).to_contain_text(f"+120 points, 40 {times} 3 (gap 3), 170 in all")
+    award = f"+120 points, 40 {times} 3 (gap 3), 170 in all"
+    expect(page.locator("#timeline")).to_contain_text(award)
     expect(page.locator("#timeline")).to_contain_text("Skipped ahead to 5 · Construction")
     expect(page.locator("#timeline-status")).to_have_text(
         f"{timeline.count()} events, newest first"
