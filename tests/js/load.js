@@ -1,5 +1,6 @@
 // Runs one of the pages' static scripts as the browser would (a classic script sharing one
 // global object), without a DOM: only scripts whose top level needs no document load here.
+// What they return is of that other realm: spread an object before a deepEqual.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";

@@ -17,10 +17,13 @@ test("a click tells its CTA, the points with the gap multiplier, and the total",
     },
     NAMES,
   );
-  assert.deepEqual(told, {
-    title: "Clicked “Book a demo” (5 · Construction CTA)",
-    detail: "+120 points, 40 × 3 (gap 3), 170 in all",
-  });
+  assert.deepEqual(
+    { ...told },
+    {
+      title: "Clicked “Book a demo” (5 · Construction CTA)",
+      detail: "+120 points, 40 × 3 (gap 3), 170 in all",
+    },
+  );
 });
 
 test("a manual move is told once, by the move, with who moved it and why", () => {
@@ -62,8 +65,11 @@ test("an entry point reads as its CTA or form, its page and its campaign", () =>
 });
 
 test("an event the page does not know yet still shows its kind", () => {
-  assert.deepEqual(describe({ kind: "something.new" }, NAMES), {
-    title: "something.new",
-    detail: "",
-  });
+  assert.deepEqual(
+    { ...describe({ kind: "something.new" }, NAMES) },
+    {
+      title: "something.new",
+      detail: "",
+    },
+  );
 });
