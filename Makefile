@@ -3,6 +3,9 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
+# `make run PORT=8001` (or HOST=0.0.0.0) when 8000 is taken.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: install run test lint schemas bench infra-up infra-down clean
 
@@ -19,7 +22,7 @@ node_modules/.installed: package.json package-lock.json
 install: .venv/.installed node_modules/.installed
 
 run: install
-	.venv/bin/crm-journey run
+	.venv/bin/crm-journey run --host $(HOST) --port $(PORT)
 
 lint: install
 	.venv/bin/ruff check .
