@@ -4,6 +4,7 @@ move is recorded in the prospect's timeline; a move the API refuses is shown, ne
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from datetime import UTC, datetime
@@ -174,16 +175,71 @@ def test_a_visit_without_a_session_is_sent_to_the_login_page(product: Product) -
     assert answer.headers["location"] == "/login?next=/journeykanban"
 
 
-def test_the_page_allows_only_its_own_script_and_its_own_origin(
-    product: Product, consultant: str
+def test_a_drag_from_the_prospects_name_moves_the_card_and_a_click_opens_its_record(
+    product: Product, consultant: str, page: Page
 ) -> None:
+    named = f"v-named-{RUN}"
+    assert product.post(click(named, "compare-plans", "Compare Plans", 1, 20)).status_code == 202
+    log_in(page, product.base, consultant)
+    card = card_in(page, named, 1)
+    name = card.locator(".name a")
+    expect(name).to_have_text(named)
+    expect(name).to_have_attribute("href", f"/prospects/{named}")
+
+    name.drag_to(column(page, 5))
+    dialog = page.locator("#move-dialog")
+    expect(dialog).to_contain_text(f"Move {named} from stage 1 · Call to Discovery to stage 5")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "journeykanban-move.png"))
+    page.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(card).to_have_attribute("data-stage", "1")
+    assert page.url == f"{product.base}/journeykanban"
+
+    name.click()
+    page.wait_for_url(f"{product.base}/prospects/{named}")
+    expect(page.get_by_role("heading", name=f"Where {named} stands")).to_be_visible()
+
+
+def session(product: Product, consultant: str) -> dict[str, str]:
     token = httpx.post(
         f"{product.base}/v1/auth/login", json={"email": consultant, "password": PASSWORD}
     ).json()["token"]
-    answer = httpx.get(f"{product.base}/journeykanban", cookies={"crm_session": token})
+    return {"crm_session": token}
+
+
+def test_a_prospects_record_link_keeps_its_whole_id_in_one_path_segment(
+    product: Product, consultant: str
+) -> None:
+    odd = f"v-odd/{RUN}?x=1&<b>"
+    assert product.post(click(odd, "read-blog", "Read the Blog", 3, 10)).status_code == 202
+    href = f'href="/prospects/v-odd%2F{RUN}%3Fx%3D1%26%3Cb%3E"'
+    deadline = time.monotonic() + 30
+    text = ""
+    while href not in text and time.monotonic() < deadline:
+        time.sleep(0.25)
+        text = httpx.get(f"{product.base}/journeykanban", cookies=session(product, consultant)).text
+    assert href in text
+    assert "<b>" not in text
+
+
+def test_the_page_allows_only_its_own_scripts_and_its_own_origin(
+    product: Product, consultant: str
+) -> None:
+    answer = httpx.get(f"{product.base}/journeykanban", cookies=session(product, consultant))
     assert answer.status_code == 200
     policy = answer.headers["content-security-policy"]
     assert "connect-src 'self'" in policy
     assert "unsafe-inline" not in policy
     assert "script-src 'sha256-" in policy
-    assert answer.text.count("<script>") == 1
+    scripts = re.findall(r"<script[^>]*>", answer.text)
+    sources = re.findall(
+        r'<script type="module" src="([^"?]+)[^"]*" integrity="sha256-', answer.text
+    )
+    assert len(sources) == len(scripts)  # none inline, every one allowed by its hash
+    assert sources == [
+        f"/static/projections/{name}"
+        for name in ("format.js", "layout.js", "kanbanmoves.js", "journeykanban.js")
+    ]
+    assert "<style" not in answer.text
+    assert " style=" not in answer.text
