@@ -4,6 +4,7 @@ consultant's roadmap note goes through the event log and is listed under it."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ import httpx
 from playwright.sync_api import Locator, Page, expect
 
 from schemas.billing import TierUpgradedV1
-from tests.e2e.conftest import SCREENSHOTS, add_consultant
+from tests.e2e.conftest import PASSWORD, SCREENSHOTS, add_consultant
 from tests.e2e.conftest import log_in as enter
 from tests.product import Product
 
@@ -76,6 +77,10 @@ def test_a_consultant_reviews_a_construction_prospect_and_adds_a_roadmap_note(
     expect(prospect.locator(".clicks")).to_have_text("1 click · 250 pts")
     expect(prospect.locator(".tier")).to_have_text("Explorer")
     expect(prospect.locator('table.periods tr[data-stage="5"]')).to_contain_text("Construction")
+    expect(prospect.locator('table.periods tr[data-stage="5"] .time')).to_have_text("under 1 min")
+    name = prospect.locator("h3 a")
+    expect(name).to_have_text(visitor)
+    expect(name).to_have_attribute("href", f"/prospects/{visitor}")
     expect(prospect.locator(".notes li")).to_have_text(["No roadmap notes yet."])
 
     # An empty note is refused on the page, visibly; nothing is posted.
@@ -132,6 +137,10 @@ def test_a_consultant_reviews_a_construction_prospect_and_adds_a_roadmap_note(
     page.screenshot(path=str(SCREENSHOTS / "customerplanningreview.png"), full_page=True)
     assert problems == []
 
+    page.route("**/prospects/*", lambda route: route.fulfill(body="the prospect's record"))
+    name.click()
+    page.wait_for_url(f"{product.base}/prospects/{visitor}")
+
 
 def test_a_note_for_a_prospect_not_on_the_board_is_refused(product: Product) -> None:
     answer = httpx.post(
@@ -150,3 +159,26 @@ def test_a_visit_without_a_session_is_sent_to_the_login_page(product: Product) -
     answer = httpx.get(f"{product.base}{PATH}", follow_redirects=False)
     assert answer.status_code == 303
     assert answer.headers["location"] == f"/login?next={PATH}"
+
+
+def test_the_page_allows_only_its_own_scripts_and_its_own_origin(product: Product) -> None:
+    email = add_consultant(product, "planner")
+    token = httpx.post(
+        f"{product.base}/v1/auth/login", json={"email": email, "password": PASSWORD}
+    ).json()["token"]
+    answer = httpx.get(f"{product.base}{PATH}", cookies={"crm_session": token})
+    assert answer.status_code == 200
+    policy = answer.headers["content-security-policy"]
+    assert "connect-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    scripts = re.findall(r"<script[^>]*>", answer.text)
+    sources = re.findall(
+        r'<script type="module" src="([^"?]+)[^"]*" integrity="sha256-', answer.text
+    )
+    assert len(sources) == len(scripts)  # none inline, every one allowed by its hash
+    assert sources == [
+        f"/static/projections/{name}"
+        for name in ("format.js", "layout.js", "roadmapnotes.js", "customerplanningreview.js")
+    ]
+    assert "<style" not in answer.text
+    assert " style=" not in answer.text
