@@ -137,9 +137,9 @@ def test_a_consultant_reviews_a_construction_prospect_and_adds_a_roadmap_note(
     page.screenshot(path=str(SCREENSHOTS / "customerplanningreview.png"), full_page=True)
     assert problems == []
 
-    page.route("**/prospects/*", lambda route: route.fulfill(body="the prospect's record"))
     name.click()
     page.wait_for_url(f"{product.base}/prospects/{visitor}")
+    expect(page.get_by_role("heading", name=f"Where {visitor} stands")).to_be_visible()
 
 
 def test_a_note_for_a_prospect_not_on_the_board_is_refused(product: Product) -> None:
