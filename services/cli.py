@@ -16,7 +16,7 @@ import uvicorn
 from services.common.app import tune_gc
 from services.common.auth import issue_token
 from services.common.settings import CommonSettings
-from services.journey.rescore_cli import rescore_command
+from services.journey.cli.rescore import rescore_command
 from services.projections.replay.cli import replay_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,8 +145,8 @@ def import_prospects(
     import asyncio
     import json
 
-    from services.journey.importing import ImportRefused
-    from services.journey.importing_cli import import_file
+    from services.journey.cli.importing import import_file
+    from services.journey.commands.importing import ImportRefused
 
     try:
         text = csv_file.read_text(encoding="utf-8")

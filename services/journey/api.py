@@ -14,11 +14,11 @@ from schemas.envelope import Event
 from schemas.stages import FIRST_STAGE, LAST_STAGE
 from schemas.values import EntryPoint
 from services.common.auth import AdminSession, ConsultantSession
-from services.journey import store
-from services.journey.domain import Refused
-from services.journey.importing import ImportRefused, import_contacts
-from services.journey.rules import Rules
-from services.journey.state import MoveStage, Prospect
+from services.journey.commands.importing import ImportRefused, import_contacts
+from services.journey.domain.decisions import Refused
+from services.journey.domain.rules import Rules
+from services.journey.domain.state import MoveStage, Prospect
+from services.journey.tables import prospects as store
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 IDEMPOTENCY_NAMESPACE = uuid.UUID("5f0e3c1e-9a51-4a43-8f0a-3f1de4a0b6c2")

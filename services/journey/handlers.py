@@ -21,11 +21,12 @@ from services.common.journal import (
 )
 from services.common.outbox import Relay
 from services.common.transport import Outgoing
-from services.journey import metrics, store
-from services.journey.domain import decide_move, moved_event_id
-from services.journey.rules import Rules
-from services.journey.state import MoveStage, Prospect, fold
-from services.journey.workset import Cache, Workset
+from services.journey import metrics
+from services.journey.domain.decisions import decide_move, moved_event_id
+from services.journey.domain.rules import Rules
+from services.journey.domain.state import MoveStage, Prospect, fold
+from services.journey.tables import prospects as store
+from services.journey.tables.workset import Cache, Workset
 
 T = TypeVar("T")
 # A batch is written in parts of PART events or prospects, and Python yields to the writes in

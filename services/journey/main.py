@@ -12,12 +12,12 @@ from services.common.kafka import KafkaTransport
 from services.common.outbox import Relay
 from services.common.settings import CommonSettings
 from services.common.transport import Subscription, Transport
-from services.journey import store
 from services.journey.api import router
+from services.journey.domain.rules import DEFAULT_RULES, Rules
 from services.journey.handlers import Journey
-from services.journey.rules import DEFAULT_RULES, Rules
 from services.journey.rules_file import load_rules
 from services.journey.settings import JourneySettings
+from services.journey.tables import prospects as store
 
 GROUP = "journey"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.common.rules_file import RulesFile, load_rules_file
-from services.journey.rules import Rules
+from services.journey.domain.rules import Rules
 
 
 def load_rules(path: Path) -> Rules:

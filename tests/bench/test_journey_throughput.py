@@ -29,10 +29,10 @@ from services.common.embedded_log import EmbeddedLog
 from services.common.kafka import KafkaTransport
 from services.common.outbox import Relay
 from services.common.transport import Subscription, Transport
-from services.journey import store
+from services.journey.domain.rules import DEFAULT_RULES
 from services.journey.handlers import Journey
-from services.journey.rules import DEFAULT_RULES
 from services.journey.settings import JourneySettings
+from services.journey.tables import prospects as store
 from tests.infra import create_database
 
 pytestmark = pytest.mark.bench

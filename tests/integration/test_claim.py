@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.db import claim
-from services.journey import store
+from services.journey.tables import prospects as store
 from tests.infra import migrated_engine
 from tests.journey.history import click
 

@@ -18,7 +18,7 @@ from schemas.values import Cta
 from schemas.web import CtaClickedV1
 from services.common.auth import issue_token
 from services.common.kafka import KafkaTransport
-from services.journey.rules import DEFAULT_RULES
+from services.journey.domain.rules import DEFAULT_RULES
 from tests.infra import fresh_database
 from tests.processes import crm, crm_process, poll
 
@@ -226,7 +226,7 @@ def test_an_import_is_all_or_nothing_and_keeps_entry_points_null(
         )
         assert forbidden.status_code == 403
 
-        from services.journey.importing import prospect_id_for
+        from services.journey.commands.importing import prospect_id_for
 
         ann = prospect(base, prospect_id_for("ann@example.com")).json()
         assert (ann["stage"], ann["points"], ann["imported"], ann["entry_point"]) == (

@@ -22,8 +22,8 @@ from schemas.web import CtaClickedV1
 from services.common.embedded_log import EmbeddedLog
 from services.common.journal import Appended, append, append_for_relay, lock_journal
 from services.common.outbox import Relay
-from services.journey import store
-from services.journey.domain import decide
+from services.journey.domain.decisions import decide
+from services.journey.tables import prospects as store
 from tests.infra import migrated_engine
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)

@@ -10,9 +10,9 @@ from typing import TypeVar
 from schemas.envelope import Event
 from schemas.values import Cta, EntryPoint, Utm
 from schemas.web import CtaClickedV1, InquirySubmittedV1, ProspectImportedV1, VisitorIdentifiedV1
-from services.journey.domain import decide, decide_move
-from services.journey.rules import DEFAULT_RULES, Rules
-from services.journey.state import MoveStage, Prospect, fold
+from services.journey.domain.decisions import decide, decide_move
+from services.journey.domain.rules import DEFAULT_RULES, Rules
+from services.journey.domain.state import MoveStage, Prospect, fold
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 DAY = 24 * 60

@@ -105,7 +105,7 @@ def test_the_import_command_takes_a_whole_file_or_nothing(product: Product, tmp_
     assert done.returncode == 0, done.stdout + done.stderr
     assert '"imported": 1' in done.stdout
 
-    from services.journey.importing import prospect_id_for
+    from services.journey.commands.importing import prospect_id_for
 
     ann = product.prospect(prospect_id_for("cli-ann@example.com")).json()
     assert (ann["stage"], ann["points"], ann["imported"], ann["entry_point"]) == (

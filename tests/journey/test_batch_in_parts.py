@@ -16,9 +16,9 @@ from schemas.catalogue import parse_event
 from schemas.journey import PointsAwardedV1
 from schemas.values import Cta
 from schemas.web import CtaClickedV1
-from services.journey import store
+from services.journey.domain.rules import DEFAULT_RULES, Rules
 from services.journey.handlers import PART, Journey
-from services.journey.rules import DEFAULT_RULES, Rules
+from services.journey.tables import prospects as store
 from tests.infra import migrated_engine
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)

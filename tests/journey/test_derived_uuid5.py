@@ -3,7 +3,7 @@ import uuid
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.journey.derived import uuid5
+from services.journey.domain.derived import uuid5
 
 
 @given(st.uuids(), st.text(max_size=40))

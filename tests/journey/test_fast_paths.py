@@ -16,10 +16,10 @@ from schemas.journey import StageChangedV1
 from schemas.stages import STAGES
 from services.common.journal import entries
 from services.common.transport import Outgoing
-from services.journey.derived import built, derived
-from services.journey.domain import decide
-from services.journey.rules import DEFAULT_RULES, Rules
-from services.journey.state import Prospect, fold
+from services.journey.domain.decisions import decide
+from services.journey.domain.derived import built, derived
+from services.journey.domain.rules import DEFAULT_RULES, Rules
+from services.journey.domain.state import Prospect, fold
 from tests.journey.history import click
 
 DECAY_AND_OVERRIDES = Rules(half_life_days=2, cta_points={"stage3-cta": 7, "stage6-cta": 50})

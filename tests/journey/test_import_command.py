@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pytest
 
 from schemas.envelope import Event
-from services.journey.importing import ImportRefused, import_contacts, prospect_id_for
+from services.journey.commands.importing import ImportRefused, import_contacts, prospect_id_for
 
 
 class KnowsAnn:

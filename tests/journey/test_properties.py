@@ -15,9 +15,9 @@ from schemas.journey import (
     ProspectsMergedV1,
     StageChangedV1,
 )
-from services.journey.domain import Refused, decide, decide_move
-from services.journey.rules import DEFAULT_RULES, Rules
-from services.journey.state import MoveStage, Prospect, fold, merged_away
+from services.journey.domain.decisions import Refused, decide, decide_move
+from services.journey.domain.rules import DEFAULT_RULES, Rules
+from services.journey.domain.state import MoveStage, Prospect, fold, merged_away
 from tests.journey.history import DAY, click, identify, imported, inquiry, move, uid
 
 DECAY = Rules(half_life_days=3)

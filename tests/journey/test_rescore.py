@@ -8,10 +8,10 @@ import pytest
 
 from schemas.envelope import Event
 from schemas.journey import ProspectRescoredV1, StageChangedV1
-from services.journey.rescore import apply_to, compare, history, replay, rescored
-from services.journey.rules import DEFAULT_RULES, Rules
-from services.journey.state import MoveStage, Prospect, fold
-from services.journey.workset import Workset
+from services.journey.commands.rescore import apply_to, compare, history, replay, rescored
+from services.journey.domain.rules import DEFAULT_RULES, Rules
+from services.journey.domain.state import MoveStage, Prospect, fold
+from services.journey.tables.workset import Workset
 from tests.journey.history import T0, Step, click, emit, identify, imported, move, uid
 
 # Thresholds halved: what takes 25 points today takes 12 under these.

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from services.common.rules_file import EXAMPLE, RulesError, parse_rules_file
-from services.journey.rules import DEFAULT_RULES, Rules
+from services.journey.domain.rules import DEFAULT_RULES, Rules
 from services.journey.rules_file import load_rules, rules_from
 
 P = pytest.param

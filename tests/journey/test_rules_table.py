@@ -15,9 +15,9 @@ from schemas.journey import (
     StageSkippedV1,
 )
 from schemas.values import EntryPoint, Utm
-from services.journey.domain import Refused, decide, decide_move
-from services.journey.rules import DEFAULT_RULES, Rules, decayed
-from services.journey.state import MoveStage, Period, fold
+from services.journey.domain.decisions import Refused, decide, decide_move
+from services.journey.domain.rules import DEFAULT_RULES, Rules, decayed
+from services.journey.domain.state import MoveStage, Period, fold
 from tests.journey.history import (
     DAY,
     T0,

@@ -6,9 +6,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.db import migrate
-from services.journey import store
+from services.journey.domain.rules import DEFAULT_RULES
 from services.journey.handlers import Journey
-from services.journey.rules import DEFAULT_RULES
+from services.journey.tables import prospects as store
 from tests.contract.logs import clicks
 from tests.infra import migrated_engine
 

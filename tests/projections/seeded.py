@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 from schemas.envelope import Event
 from schemas.values import Cta, Utm
 from schemas.web import CtaClickedV1, InquirySubmittedV1, ProspectImportedV1, VisitorIdentifiedV1
-from services.journey.domain import decide_move
-from services.journey.rules import DEFAULT_RULES
-from services.journey.state import MoveStage, Prospect, evolve
-from services.journey.workset import Workset
+from services.journey.domain.decisions import decide_move
+from services.journey.domain.rules import DEFAULT_RULES
+from services.journey.domain.state import MoveStage, Prospect, evolve
+from services.journey.tables.workset import Workset
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 CTAS = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from schemas.envelope import Event
-from services.journey.state import Prospect, fold
+from services.journey.domain.state import Prospect, fold
 from services.projections.models.board import EMPTY, project, stage_name
 from tests.journey import history as journey
 from tests.projections.history import (

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.envelope import Event
 from services.common.db import create_engine
-from services.journey.state import Prospect
+from services.journey.domain.state import Prospect
 from services.projections.handlers import BoardProjection
 from services.projections.models.board import EMPTY, BoardRow, project
 from services.projections.tables import board as board_store

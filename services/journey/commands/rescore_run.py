@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from schemas.catalogue import parse_event
 from schemas.envelope import Event
 from services.common.journal import append, lock_journal
-from services.journey import store
-from services.journey.rescore import (
+from services.journey.commands.rescore import (
     Report,
     apply_to,
     compare,
@@ -23,8 +22,9 @@ from services.journey.rescore import (
     rescore_id,
     rescored,
 )
-from services.journey.rules import Rules
-from services.journey.state import Prospect
+from services.journey.domain.rules import Rules
+from services.journey.domain.state import Prospect
+from services.journey.tables import prospects as store
 
 # Every website event on the log, from its start to its end now.
 ReadWeb = Callable[[], Awaitable[Sequence[Event]]]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from services.common.db import create_engine, migrate
-from services.journey import store
+from services.journey.commands.importing import Imported, import_contacts
 from services.journey.handlers import Journey
-from services.journey.importing import Imported, import_contacts
 from services.journey.main import rules_of
 from services.journey.settings import JourneySettings
+from services.journey.tables import prospects as store
 
 
 async def import_file(database_url: str, text: str) -> Imported:

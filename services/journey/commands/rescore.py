@@ -18,11 +18,11 @@ from schemas.journey import (
 )
 from schemas.stages import STAGES
 from schemas.web import ProspectImportedV1
-from services.journey.derived import derived
-from services.journey.domain import Refused, decide_move
-from services.journey.rules import Rules
-from services.journey.state import MoveStage, Prospect, evolve
-from services.journey.workset import Workset
+from services.journey.domain.decisions import Refused, decide_move
+from services.journey.domain.derived import derived
+from services.journey.domain.rules import Rules
+from services.journey.domain.state import MoveStage, Prospect, evolve
+from services.journey.tables.workset import Workset
 
 # Rescoring's own namespace: a rescore's id is derived from what it applies to, so a retried
 # apply of the same rules to the same state gives the same event ids.

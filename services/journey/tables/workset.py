@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from schemas.envelope import Event
 from schemas.journey import ProspectsMergedV1
-from services.journey import store
-from services.journey.domain import decide
-from services.journey.rules import Rules
-from services.journey.state import Prospect, evolve
+from services.journey.domain.decisions import decide
+from services.journey.domain.rules import Rules
+from services.journey.domain.state import Prospect, evolve
+from services.journey.tables import prospects as store
 
 
 def emails_of(events: Sequence[Event]) -> set[str]:

@@ -20,12 +20,12 @@ from services.common.db import create_engine, migrate
 from services.common.log_reader import EmbeddedLogReader, KafkaLogReader, LogReader, LogUnavailable
 from services.common.rules_file import RulesError
 from services.common.settings import CommonSettings
-from services.journey import store
-from services.journey.rescore import Report
-from services.journey.rescore_run import Outcome, ReadWeb, RescoreError, apply, what_if
-from services.journey.rules import Rules
+from services.journey.commands.rescore import Report
+from services.journey.commands.rescore_run import Outcome, ReadWeb, RescoreError, apply, what_if
+from services.journey.domain.rules import Rules
 from services.journey.rules_file import load_rules
 from services.journey.settings import JourneySettings
+from services.journey.tables import prospects as store
 
 
 def rescore_command(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from schemas.envelope import Event
 from schemas.journey import ProspectsMergedV1, StageChangedV1
-from services.journey.derived import derived
-from services.journey.rules import Rules, decayed_exactly
-from services.journey.state import Prospect
+from services.journey.domain.derived import derived
+from services.journey.domain.rules import Rules, decayed_exactly
+from services.journey.domain.state import Prospect
 
 
 def merge(prospect: Prospect | None, other: Prospect, event: Event, rules: Rules) -> list[Event]:

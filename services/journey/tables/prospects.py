@@ -31,9 +31,9 @@ from schemas.catalogue import parse_event
 from schemas.envelope import Event
 from services.common.db import among, chunks, processed_events_table
 from services.common.journal import journal_table, position_table
-from services.journey.state import Prospect
+from services.journey.domain.state import Prospect
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = Path(__file__).parents[1] / "migrations"
 metadata = MetaData()
 
 # The whole state is one JSON document (decoded and encoded in pydantic's Rust core: the load and

@@ -18,10 +18,10 @@ from schemas.journey import (
 from schemas.stages import STAGES
 from schemas.values import EntryPoint
 from schemas.web import CtaClickedV1, InquirySubmittedV1, ProspectImportedV1, VisitorIdentifiedV1
-from services.journey.derived import built, derived
-from services.journey.identity import merge, survives
-from services.journey.rules import DEFAULT_RULES, Rules, decayed, decayed_exactly
-from services.journey.state import MoveStage, Prospect, fold
+from services.journey.domain.derived import built, derived
+from services.journey.domain.identity import merge, survives
+from services.journey.domain.rules import DEFAULT_RULES, Rules, decayed, decayed_exactly
+from services.journey.domain.state import MoveStage, Prospect, fold
 
 
 class Refused(ValueError):
