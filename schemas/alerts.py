@@ -29,6 +29,11 @@ class AlertRaisedV1(Event):
     )
     recommended_action: str
     expires_at: AwareDatetime
+    clicked_at: AwareDatetime | None = Field(
+        default=None,
+        description="when the click that raised it happened (its occurred_at); absent on "
+        "alerts raised before this field existed",
+    )
 
 
 class AlertRepeatedV1(Event):
@@ -82,3 +87,15 @@ class AlertExpiredV1(Event):
 
     type: Literal["alert.expired.v1"] = "alert.expired.v1"
     alert_id: uuid.UUID
+
+
+class AlertResolvedV1(Event):
+    """The prospect reached the alert's target stage another way: a consultant moved it there,
+    or past it, by hand. The open alert is closed (archived) with the move as its reason."""
+
+    type: Literal["alert.resolved.v1"] = "alert.resolved.v1"
+    alert_id: uuid.UUID
+    by: str = Field(description="the consultant who moved the prospect")
+    reason: Literal["moved_manually"]
+    stage: Stage = Field(description="the stage the prospect was moved to")
+    note: str | None = Field(default=None, max_length=1000, description="the move's reason")

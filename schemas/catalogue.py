@@ -34,6 +34,7 @@ _BY_TOPIC: dict[str, tuple[type[Event], ...]] = {
         alerts.AlertAcknowledgedV1,
         alerts.AlertActionedV1,
         alerts.AlertExpiredV1,
+        alerts.AlertResolvedV1,
     ),
     topics.CONTENT: (
         content.GatedContentViewedV1,
@@ -83,6 +84,7 @@ AnyEvent = Annotated[
     | alerts.AlertAcknowledgedV1
     | alerts.AlertActionedV1
     | alerts.AlertExpiredV1
+    | alerts.AlertResolvedV1
     | content.GatedContentViewedV1
     | content.GatedContentSubmittedV1
     | content.PlaybookCopyGeneratedV1

@@ -8,19 +8,20 @@ from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.alerts import Priority
 from schemas.values import EntryPoint, RecentClick
 from services.alerts import store
 from services.alerts.domain import NotFound, Refused
-from services.alerts.state import Alert, Status
+from services.alerts.state import PRIORITIES, Alert, Status
 from services.common.auth import ConsultantSession
 
 # A UUID convertor, so that other paths under /v1/alerts/ (the live stream) are not taken for
 # ids; anything that is not a UUID is no alert's id: 404.
 ONE = "/v1/alerts/{alert_id:uuid}"
+NOTE_MAX = 2000
 
 
 class Commands(Protocol):
@@ -55,8 +56,16 @@ class AlertView(BaseModel):
     acknowledged_at: datetime | None
     actioned_by: str | None
     actioned_at: datetime | None
-    note: str | None
+    note: str | None = Field(description="what the consultant wrote when marking it actioned")
     expired_at: datetime | None
+    clicked_at: datetime | None = Field(
+        description="when the click that raised it happened (null on alerts raised before this "
+        "was recorded); `raised_at` is when the alert was raised"
+    )
+    resolved_by: str | None = Field(description="the consultant whose manual move resolved it")
+    resolved_at: datetime | None
+    resolved_stage: int | None = Field(description="the stage the prospect was moved to")
+    resolved_note: str | None = Field(description="the reason given for the move")
 
 
 class AlertPage(BaseModel):
@@ -69,7 +78,14 @@ class AlertDetail(AlertView):
 
 
 class ActionRequest(BaseModel):
-    note: str | None = Field(default=None, max_length=2000)
+    """The optional body of `POST /v1/alerts/{id}/action`; unknown fields are refused, so a
+    misspelt `note` is a 422 rather than a note silently lost."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX)] | None = (
+        Field(default=None, description="what was done; blank is no note")
+    )
 
 
 def router(engine: AsyncEngine, alerts: Commands) -> APIRouter:
@@ -84,7 +100,9 @@ def router(engine: AsyncEngine, alerts: Commands) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Query(max_length=500)] = None,
     ) -> AlertPage:
-        """Alerts of every status unless filtered, newest raised first, `limit` a page."""
+        """Alerts of every status unless filtered, in the order consultants work them: URGENT
+        before HIGH, and within each priority the newest raised first (ties by id, descending).
+        `limit` a page; `next_cursor` continues in the same order."""
         after = _decode(cursor) if cursor else None
         async with engine.connect() as conn:
             found = await store.page(
@@ -121,8 +139,9 @@ def router(engine: AsyncEngine, alerts: Commands) -> APIRouter:
     async def action(
         alert_id: uuid.UUID, who: ConsultantSession, body: ActionRequest | None = None
     ) -> AlertView:
-        """pending or acknowledged → actioned (archived), with an optional note."""
-        note = body.note if body else None
+        """pending or acknowledged → actioned (archived). The body is optional: `{"note": "..."}`
+        (at most 2,000 characters) is kept on the actioned event and in the alert's history."""
+        note = (body.note or None) if body else None
         return view(await _command(alerts.action(alert_id, who.email, datetime.now(UTC), note)))
 
     return api
@@ -163,20 +182,28 @@ def view(a: Alert) -> AlertView:
         actioned_at=a.actioned_at,
         note=a.note,
         expired_at=a.expired_at,
+        clicked_at=a.clicked_at,
+        resolved_by=a.resolved_by,
+        resolved_at=a.resolved_at,
+        resolved_stage=a.resolved_stage,
+        resolved_note=a.resolved_note,
     )
 
 
 def _encode(last: Alert) -> str:
-    raw = f"{last.raised_at.isoformat()}|{last.id}".encode()
+    priority, at, last_id = store.position(last)
+    raw = f"{priority}|{at.isoformat()}|{last_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> tuple[datetime, str]:
+def _decode(cursor: str) -> store.Position:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, _, last_id = raw.partition("|")
-        after = datetime.fromisoformat(at), str(uuid.UUID(last_id))
-        if after[0].tzinfo is None:
+        priority, at, last_id = raw.split("|")
+        if priority not in PRIORITIES:
+            raise ValueError("a cursor names a priority")
+        after = priority, datetime.fromisoformat(at), str(uuid.UUID(last_id))
+        if after[1].tzinfo is None:
             raise ValueError("a cursor's time carries its zone")
         return after
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:

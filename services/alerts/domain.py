@@ -15,16 +15,17 @@ from schemas.alerts import (
     AlertExpiredV1,
     AlertRaisedV1,
     AlertRepeatedV1,
+    AlertResolvedV1,
     Priority,
 )
 from schemas.envelope import Event
-from schemas.journey import StageSkippedV1
+from schemas.journey import ProspectMovedManuallyV1, StageSkippedV1
 from services.alerts.state import EXPIRES_AFTER, Alert, Contact
 
 HIGH_ACTION = "Phone follow-up within 24 hours"
 URGENT_ACTION = "Call now, and check the entry point and click history for a misfire or bad data"
 RANK: dict[Priority, int] = {"HIGH": 1, "URGENT": 2}
-Reason = Literal["expired", "archived", "already_acknowledged"]
+Reason = Literal["expired", "archived", "resolved", "already_acknowledged"]
 
 
 class NotFound(LookupError):
@@ -113,6 +114,29 @@ def decide_action(alert: Alert, by: str, at: datetime, note: str | None = None) 
     return [AlertActionedV1(**_lifecycle(alert, "actioned", at), by=by, note=note)]
 
 
+def decide_move(open_alerts: Sequence[Alert], move: ProspectMovedManuallyV1) -> list[Event]:
+    """A consultant's move to or past an open alert's target stage resolves it, in their name:
+    the prospect is where the skip pointed, so the alert has nothing left to ask. A move short
+    of the target leaves it open. A pending alert already past its seven days expires instead."""
+    out: list[Event] = []
+    for alert in open_alerts:
+        if not alert.open or move.to_stage < alert.target_stage:
+            continue
+        if alert.status == "pending" and move.occurred_at >= alert.expires_at:
+            out.append(_expired(alert))
+            continue
+        resolved = AlertResolvedV1(
+            **_lifecycle(alert, "resolved", move.occurred_at),
+            causation_id=move.event_id,
+            by=move.consultant,
+            reason="moved_manually",
+            stage=move.to_stage,
+            note=move.reason,
+        )
+        out.append(resolved)
+    return out
+
+
 def decide_sweep(alert: Alert, now: datetime, escalate_after: timedelta) -> list[Event]:
     """What the clock does to a pending alert: expiry at exactly seven days after it was raised,
     else one escalation when it has been URGENT and unanswered for `escalate_after`. The events
@@ -153,7 +177,17 @@ def _raise(skip: StageSkippedV1, contact: Contact | None) -> AlertRaisedV1:
         recent_clicks=contact.recent_clicks if contact else (),
         recommended_action=recommended_action(priority),
         expires_at=skip.occurred_at + EXPIRES_AFTER,
+        clicked_at=_clicked_at(skip, contact),
     )
+
+
+def _clicked_at(skip: StageSkippedV1, contact: Contact | None) -> datetime:
+    # The journey dates a skip at its click's time; the click itself, when kept, says so first.
+    clicked = str(skip.click_event_id)
+    kept = (
+        c.occurred_at for c in (contact.recent_clicks if contact else ()) if c.event_id == clicked
+    )
+    return next(kept, skip.occurred_at)
 
 
 def _expired(alert: Alert) -> AlertExpiredV1:
@@ -166,6 +200,12 @@ def _refuse_closed(alert: Alert, at: datetime) -> None:
             "archived",
             f"alert {alert.id} is archived: it was actioned by {alert.actioned_by} "
             f"at {_when(alert.actioned_at)}",
+        )
+    if alert.status == "resolved":
+        raise Refused(
+            "resolved",
+            f"alert {alert.id} is resolved: {alert.resolved_by} moved the prospect to stage "
+            f"{alert.resolved_stage} at {_when(alert.resolved_at)}",
         )
     if alert.status == "expired" or (alert.status == "pending" and at >= alert.expires_at):
         raise Refused(

@@ -10,9 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from schemas.alerts import AlertRaisedV1
 from schemas.envelope import Event
-from schemas.journey import ProspectsMergedV1, StageSkippedV1
+from schemas.journey import ProspectMovedManuallyV1, ProspectsMergedV1, StageSkippedV1
 from services.alerts import metrics, store
-from services.alerts.domain import NotFound, decide, decide_acknowledge, decide_action, decide_sweep
+from services.alerts.domain import (
+    NotFound,
+    decide,
+    decide_acknowledge,
+    decide_action,
+    decide_move,
+    decide_sweep,
+)
 from services.alerts.state import Alert, Contact, absorb, evolve, fold, note
 from services.common.db import claim
 from services.common.journal import Appended, append_for_relay, lock_journal
@@ -54,16 +61,20 @@ class Workset:
             self._merge(self.resolve(event.merged_id), pid, event)
             return []
         if isinstance(event, StageSkippedV1):
-            decided = decide(self.open.get(pid, []), event, self.contacts.get(pid))
-            for out in decided:
-                self._record(pid, out)
-            return decided
+            return self._decided(pid, decide(self.open.get(pid, []), event, self.contacts.get(pid)))
+        if isinstance(event, ProspectMovedManuallyV1):
+            return self._decided(pid, decide_move(self.open.get(pid, []), event))
         before = self.contacts.get(pid) or Contact(pid)
         after = note(before, event)
         if after != before or pid not in self.contacts:
             self.contacts[pid] = after
             self.changed_contacts.add(pid)
         return []
+
+    def _decided(self, pid: str, decided: list[Event]) -> list[Event]:
+        for out in decided:
+            self._record(pid, out)
+        return decided
 
     def _merge(self, gone: str, survivor: str, merge: ProspectsMergedV1) -> None:
         if gone == survivor:
@@ -104,10 +115,11 @@ class Workset:
 
 
 class Alerts:
-    """Raises alerts from the journey's skips, applies consultants' transitions and the clock's
-    sweeps. State, journal and processed event ids commit in one transaction; after each commit
-    that recorded something, the relay is handed the events (it publishes them without reading
-    the journal back) and `wakers` (live feeds, webhooks) are told."""
+    """Raises alerts from the journey's skips and resolves them on consultants' manual moves;
+    applies consultants' transitions and the clock's sweeps. State, journal and processed event
+    ids commit in one transaction; after each commit that recorded something, the relay is
+    handed the events (it publishes them without reading the journal back) and `wakers` (live
+    feeds, webhooks) are told."""
 
     def __init__(
         self,

@@ -14,6 +14,7 @@ from schemas.alerts import (
     AlertExpiredV1,
     AlertRaisedV1,
     AlertRepeatedV1,
+    AlertResolvedV1,
     Priority,
 )
 from schemas.envelope import Event
@@ -26,8 +27,8 @@ from schemas.journey import (
 )
 from schemas.values import EntryPoint, RecentClick
 
-Status = Literal["pending", "acknowledged", "actioned", "expired"]
-STATUSES: tuple[Status, ...] = ("pending", "acknowledged", "actioned", "expired")
+Status = Literal["pending", "acknowledged", "actioned", "resolved", "expired"]
+STATUSES: tuple[Status, ...] = ("pending", "acknowledged", "actioned", "resolved", "expired")
 OPEN: tuple[Status, ...] = ("pending", "acknowledged")
 PRIORITIES: tuple[Priority, ...] = ("HIGH", "URGENT")
 EXPIRES_AFTER = timedelta(days=7)
@@ -61,6 +62,11 @@ class Alert:
     actioned_at: datetime | None = None
     note: str | None = None
     expired_at: datetime | None = None
+    clicked_at: datetime | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    resolved_stage: int | None = None
+    resolved_note: str | None = None
 
     @property
     def open(self) -> bool:
@@ -114,6 +120,15 @@ def evolve(alert: Alert | None, event: Event) -> Alert | None:
         return replace(
             alert, status="actioned", actioned_by=event.by, actioned_at=at, note=event.note
         )
+    if isinstance(event, AlertResolvedV1):
+        return replace(
+            alert,
+            status="resolved",
+            resolved_by=event.by,
+            resolved_at=at,
+            resolved_stage=event.stage,
+            resolved_note=event.note,
+        )
     if isinstance(event, AlertExpiredV1):
         return replace(alert, status="expired", expired_at=at)
     return alert
@@ -145,6 +160,7 @@ def _raised(event: AlertRaisedV1) -> Alert:
         email=event.email,
         entry_point=event.entry_point,
         recent_clicks=event.recent_clicks,
+        clicked_at=event.clicked_at,
     )
 
 

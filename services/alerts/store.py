@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    case,
     or_,
     select,
     update,
@@ -106,16 +107,22 @@ async def due(conn: AsyncConnection, now: datetime, escalate_after: timedelta) -
     return [_alert(r) for r in await conn.execute(query)]
 
 
+# The order consultants work in: URGENT before HIGH, then newest raised first.
+urgency = case((alerts.c.priority == "URGENT", 1), else_=0)
+Position = tuple[str, datetime, str]
+
+
 async def page(
     conn: AsyncConnection,
     *,
     status: str | None = None,
     priority: str | None = None,
     prospect_id: str | None = None,
-    after: tuple[datetime, str] | None = None,
+    after: Position | None = None,
     limit: int = 50,
 ) -> list[Alert]:
-    """Newest raised first; `after` is the (raised_at, id) of the last alert already seen."""
+    """URGENT first, then newest raised first; `after` is the position of the last alert already
+    seen (its `position()`)."""
     query = select(alerts.c.prospect_id, alerts.c.state)
     if status is not None:
         query = query.where(alerts.c.status == status)
@@ -124,12 +131,25 @@ async def page(
     if prospect_id is not None:
         query = query.where(alerts.c.prospect_id == prospect_id)
     if after is not None:
-        at, last_id = _utc(after[0]), after[1]
+        rank, at, last_id = int(after[0] == "URGENT"), _utc(after[1]), after[2]
         query = query.where(
-            or_(alerts.c.raised_at < at, and_(alerts.c.raised_at == at, alerts.c.id < last_id))
+            or_(
+                urgency < rank,
+                and_(
+                    urgency == rank,
+                    or_(
+                        alerts.c.raised_at < at,
+                        and_(alerts.c.raised_at == at, alerts.c.id < last_id),
+                    ),
+                ),
+            )
         )
-    query = query.order_by(alerts.c.raised_at.desc(), alerts.c.id.desc()).limit(limit)
-    return [_alert(r) for r in await conn.execute(query)]
+    query = query.order_by(urgency.desc(), alerts.c.raised_at.desc(), alerts.c.id.desc())
+    return [_alert(r) for r in await conn.execute(query.limit(limit))]
+
+
+def position(alert: Alert) -> Position:
+    return alert.priority, alert.raised_at, str(alert.id)
 
 
 async def history(conn: AsyncConnection, alert: Alert) -> list[Event]:

@@ -9,9 +9,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from schemas.envelope import Event
-from schemas.journey import PointsAwardedV1, ProspectEmailLinkedV1, StageSkippedV1
+from schemas.journey import (
+    PointsAwardedV1,
+    ProspectEmailLinkedV1,
+    ProspectMovedManuallyV1,
+    StageSkippedV1,
+)
 from schemas.values import Cta, EntryPoint
-from services.alerts.domain import decide
+from services.alerts.domain import decide, decide_move
 from services.alerts.state import Alert, Contact, evolve, note
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -75,6 +80,26 @@ def awarded(stage: int, when: datetime = T0, v: str = "v-1", name: str = "") -> 
     )
 
 
+def moved(
+    to_stage: int,
+    when: datetime,
+    v: str = "v-1",
+    *,
+    by: str = "sam@example.com",
+    reason: str = "signed on the call",
+    from_stage: int = 2,
+) -> ProspectMovedManuallyV1:
+    return ProspectMovedManuallyV1(
+        event_id=uid("moved", v, when, to_stage),
+        occurred_at=when,
+        subject_id=v,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        consultant=by,
+        reason=reason,
+    )
+
+
 def email_linked(email: str, when: datetime = T0, v: str = "v-1") -> ProspectEmailLinkedV1:
     return ProspectEmailLinkedV1(
         event_id=uid("email", v, email), occurred_at=when, subject_id=v, email=email
@@ -97,10 +122,13 @@ class Alerts:
 
     def apply(self, event: Event) -> list[Event]:
         pid = event.subject_id
-        if not isinstance(event, StageSkippedV1):
+        if isinstance(event, StageSkippedV1):
+            decided = decide(self.open(pid), event, self.contacts.get(pid))
+        elif isinstance(event, ProspectMovedManuallyV1):
+            decided = decide_move(self.open(pid), event)
+        else:
             self.contacts[pid] = note(self.contacts.get(pid) or Contact(pid), event)
             return []
-        decided = decide(self.open(pid), event, self.contacts.get(pid))
         self.record(decided)
         return decided
 

@@ -147,6 +147,10 @@ async def test_a_stage2_prospect_clicking_a_stage4_cta_raises_one_high_alert_tha
         "alert.acknowledged",
         "alert.actioned",
     ]
+    assert (detail["history"][2]["by"], detail["history"][2]["note"]) == (
+        "sam@example.com",
+        "called, demo booked",
+    )
     assert [a["id"] for a in await running.alerts(status="actioned")] == [alert["id"]]
     assert await running.alerts(status="pending", prospect_id="v-high") == []
     published = await until(running.published, lambda p: len(p) >= 3)
@@ -171,6 +175,39 @@ async def test_a_stage1_prospect_clicking_a_stage6_cta_raises_one_urgent_alert_a
     assert len(await running.alerts(priority="URGENT")) == 1
     published = await until(running.published, lambda p: len(p) >= 2)
     assert published == ["alert.raised.v1", "alert.repeated.v1"]
+
+
+async def test_a_consultant_moving_the_prospect_to_the_target_stage_resolves_its_alert(
+    running: Running,
+) -> None:
+    now = datetime.now(UTC)
+    await running.click("v-moved", 1, 25, now)
+    await running.click("v-moved", 4, 10, now + timedelta(seconds=1))
+    [alert] = await until(lambda: running.alerts(prospect_id="v-moved"), lambda a: len(a) > 0)
+    assert (alert["status"], alert["target_stage"]) == ("pending", 4)
+
+    move = {"stage": 4, "reason": "signed the commitment letter"}
+    answer = await running.api.post("/v1/prospects/v-moved/stage", json=move, headers=AUTH)
+    assert answer.status_code == 200, answer.text
+
+    [after] = await until(
+        lambda: running.alerts(prospect_id="v-moved"),
+        lambda a: bool(a) and a[0]["status"] != "pending",
+    )
+    assert (after["status"], after["resolved_by"], after["resolved_stage"]) == (
+        "resolved",
+        "sam@example.com",
+        4,
+    )
+    assert after["resolved_note"] == "signed the commitment letter"
+    one = f"/v1/alerts/{alert['id']}"
+    late = await running.api.post(f"{one}/action", headers=AUTH)
+    assert late.status_code == 409 and "resolved" in late.json()["detail"]
+    detail = (await running.api.get(one, headers=AUTH)).json()
+    assert [h["kind"] for h in detail["history"]] == ["alert.raised", "alert.resolved"]
+    assert detail["history"][1]["by"] == "sam@example.com"
+    published = await until(running.published, lambda p: len(p) >= 2)
+    assert published == ["alert.raised.v1", "alert.resolved.v1"]
 
 
 async def test_the_sweeper_expires_an_alert_raised_over_seven_days_ago(running: Running) -> None:
@@ -198,3 +235,12 @@ async def test_alerts_need_a_session_and_say_what_is_wrong_with_a_request(runnin
     cursor = await running.api.get("/v1/alerts", params={"cursor": "nonsense"}, headers=AUTH)
     assert cursor.status_code == 422
     assert [e["field"] for e in cursor.json()["errors"]] == ["query.cursor"]
+    action = f"/v1/alerts/{uuid.uuid4()}/action"
+    for body, field in [
+        ({"note": "x" * 2001}, "note"),
+        ({"note": 12}, "note"),
+        ({"notes": "called"}, "notes"),
+    ]:
+        refused = await running.api.post(action, json=body, headers=AUTH)
+        assert refused.status_code == 422, body
+        assert [e["field"] for e in refused.json()["errors"]] == [field], body

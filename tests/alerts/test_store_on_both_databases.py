@@ -14,7 +14,7 @@ from services.alerts import store
 from services.alerts.domain import Refused
 from services.alerts.handlers import Alerts
 from services.alerts.state import Alert
-from tests.alerts.history import A, at, awarded, skip, uid
+from tests.alerts.history import A, at, awarded, moved, skip, uid
 from tests.infra import migrated_engine
 
 HOUR = timedelta(hours=1)
@@ -108,7 +108,9 @@ async def test_the_sweep_expires_by_the_clock_it_is_given_and_history_keeps_ever
     assert {a.status for a in await all_alerts(engine)} == {"expired", "acknowledged"}
 
 
-async def test_pages_run_newest_first_and_filters_narrow_them(engine: AsyncEngine) -> None:
+async def test_pages_run_urgent_first_then_newest_first_and_filters_narrow_them(
+    engine: AsyncEngine,
+) -> None:
     alerts = Alerts(engine)
     await alerts.record_journey_events(
         [skip(2, 4 if i % 2 else 6, at(i), f"v-{i}") for i in range(7)]
@@ -121,8 +123,28 @@ async def test_pages_run_newest_first_and_filters_narrow_them(engine: AsyncEngin
         if not page:
             break
         seen += [a.prospect_id for a in page]
-        after = (page[-1].raised_at, str(page[-1].id))
-    assert seen == [f"v-{i}" for i in reversed(range(7))]
+        after = store.position(page[-1])
+    assert seen == ["v-6", "v-4", "v-2", "v-0", "v-5", "v-3", "v-1"]
     urgent = await all_alerts(engine, priority="URGENT")
     assert [a.prospect_id for a in urgent] == ["v-6", "v-4", "v-2", "v-0"]
     assert await all_alerts(engine, status="acknowledged") == []
+
+
+async def test_a_manual_move_resolves_the_alert_and_its_history_keeps_who_moved_it(
+    engine: AsyncEngine,
+) -> None:
+    alerts = Alerts(engine)
+    await alerts.record_journey_events([skip(2, 4, at(0)), skip(1, 6, at(0), "v-2")])
+    move = moved(5, at(30), by="kim@example.com")
+    await alerts.record_journey_events([move])
+    await alerts.record_journey_events([move])
+    [resolved] = await all_alerts(engine, status="resolved")
+    assert (resolved.prospect_id, resolved.resolved_by, resolved.resolved_stage) == (
+        "v-1",
+        "kim@example.com",
+        5,
+    )
+    async with engine.connect() as conn:
+        history = await store.history(conn, resolved)
+    assert [e.type for e in history] == ["alert.raised.v1", "alert.resolved.v1"]
+    assert [a.prospect_id for a in await all_alerts(engine, status="pending")] == ["v-2"]

@@ -1,6 +1,7 @@
 """The /humansherpadashboard page in Debian's Chromium, driven by Playwright, against the product
-on Kafka and PostgreSQL: a consultant opens the dashboard, a website skip raises an alert that
-appears live (no reload), and the consultant acknowledges it and marks it as actioned."""
+on Kafka and PostgreSQL: a consultant opens the dashboard, website skips raise alerts that appear
+live (no reload) in order, URGENT first, and the consultant acknowledges one and marks it as
+actioned with a note; a manual move to the target stage resolves another."""
 
 from __future__ import annotations
 
@@ -40,6 +41,23 @@ def click(
     }
 
 
+def watch_problems(page: Page) -> list[str]:
+    """Script errors and Content-Security-Policy violations the page reports."""
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on(
+        "console",
+        lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    return problems
+
+
+def shown_order(page: Page, *names: str) -> list[str]:
+    """`names` in the order their cards are shown (each card's heading names its prospect)."""
+    heads = page.locator("li.alert .email").all_text_contents()
+    return sorted(names, key=lambda n: next(i for i, h in enumerate(heads) if h == n))
+
+
 def open_dashboard(page: Page, base: str, email: str) -> None:
     enter(page, base, PATH, email)
     expect(page.locator("#live")).to_have_text("Live", timeout=WAIT_MS)
@@ -49,6 +67,7 @@ def open_dashboard(page: Page, base: str, email: str) -> None:
 def test_a_skip_appears_live_and_the_consultant_acknowledges_and_actions_it(
     product: Product, consultant: str, page: Page
 ) -> None:
+    problems = watch_problems(page)
     open_dashboard(page, product.base, consultant)
     page.evaluate("window.notReloaded = true")
 
@@ -82,10 +101,20 @@ def test_a_skip_appears_live_and_the_consultant_acknowledges_and_actions_it(
     expect(
         page.locator("li.alert", has_text=f"high-{RUN}@example.com").locator(".badge")
     ).to_have_text("HIGH")
+    # Arrived live, they still stand in the API's order: URGENT first, then newest raised.
+    everyone = (f"high-{RUN}@example.com", f"ceo-{RUN}@example.com", visitor)
+    assert shown_order(page, *everyone) == [visitor, f"ceo-{RUN}@example.com", everyone[0]]
+    expect(card.locator("a.email")).to_have_attribute("href", f"/prospects/{visitor}")
+    expect(card.locator("dd.raised")).to_contain_text(" ago")
 
-    # The same skip again is folded into the alert: its count goes up, live.
+    # The same skip again is folded into the alert: its count goes up, live, and a note being
+    # typed on the redrawn card is kept, with the focus.
+    note = card.get_by_label("Note when actioned (optional)")
+    note.fill("Called, no answer")
     assert product.post(click(visitor, "buy-hero-plan", label, 6)).status_code == 202
     expect(card.locator("dd.count")).to_have_text("2", timeout=WAIT_MS)
+    expect(note).to_have_value("Called, no answer")
+    expect(note).to_be_focused()
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "humansherpadashboard.png"), full_page=True)
@@ -95,14 +124,16 @@ def test_a_skip_appears_live_and_the_consultant_acknowledges_and_actions_it(
     expect(card.locator("dd.acknowledged")).to_contain_text(consultant)
     expect(card.get_by_role("button", name="Acknowledge")).to_be_disabled()
 
+    card.get_by_label("Note when actioned (optional)").fill("  Called: demo booked for Friday ")
     card.get_by_role("button", name="Mark as Actioned").click()
     expect(card.locator(".state")).to_have_text("actioned", timeout=WAIT_MS)
+    expect(card.locator("dd.note")).to_have_text("Called: demo booked for Friday")
     expect(card).to_have_count(0, timeout=WAIT_MS)  # it leaves the pending view
     assert page.evaluate("window.notReloaded") is True
 
     alerts = product.get(f"/v1/alerts?prospect_id={visitor}").json()["alerts"]
-    assert [(a["status"], a["acknowledged_by"], a["actioned_by"]) for a in alerts] == [
-        ("actioned", consultant, consultant)
+    assert [(a["status"], a["acknowledged_by"], a["actioned_by"], a["note"]) for a in alerts] == [
+        ("actioned", consultant, consultant, "Called: demo booked for Friday")
     ]
 
     page.get_by_label("Status").select_option("actioned")
@@ -111,7 +142,42 @@ def test_a_skip_appears_live_and_the_consultant_acknowledges_and_actions_it(
     expect(done).to_have_count(1, timeout=WAIT_MS)
     expect(done.locator(".state")).to_have_text("actioned")
     expect(done.get_by_role("button", name="Mark as Actioned")).to_be_disabled()
+    expect(done.locator("dd.note")).to_have_text("Called: demo booked for Friday")
+    expect(done.locator(".note-input")).to_have_count(0)
+    page.screenshot(path=str(SCREENSHOTS / "humansherpadashboard-actioned.png"), full_page=True)
     expect(page.locator("#live")).to_have_text("Live")
+    assert problems == []
+
+
+def test_a_manual_move_to_the_target_stage_resolves_the_alert_live(
+    product: Product, consultant: str, page: Page
+) -> None:
+    visitor = f"v-moved-{RUN}"
+    problems = watch_problems(page)
+    open_dashboard(page, product.base, consultant)
+    assert product.post(click(visitor, "book-demo", "Book a Demo", 4)).status_code == 202
+    card = page.locator("li.alert", has_text=visitor)
+    expect(card).to_have_count(1, timeout=WAIT_MS)
+
+    # The consultant drags the prospect to Stage 4 on the kanban (the same API call).
+    moved = page.request.post(
+        f"{product.base}/v1/prospects/{visitor}/stage",
+        data={"stage": 4, "reason": "Signed the commitment letter"},
+    )
+    assert moved.status == 200, moved.text()
+    expect(card.locator(".state")).to_have_text("resolved", timeout=WAIT_MS)
+    expect(card.locator("dd.resolved")).to_contain_text(f"moved to stage 4 by {consultant}")
+    expect(card.locator("dd.move-reason")).to_have_text("Signed the commitment letter")
+    expect(card.get_by_role("button", name="Mark as Actioned")).to_be_disabled()
+    expect(card).to_have_count(0, timeout=WAIT_MS)  # it leaves the pending view
+
+    page.get_by_label("Status").select_option("resolved")
+    resolved = page.locator("li.alert", has_text=visitor)
+    expect(resolved).to_have_count(1, timeout=WAIT_MS)
+    expect(resolved.locator("dd.resolved")).to_contain_text(consultant)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "humansherpadashboard-resolved.png"), full_page=True)
+    assert problems == []
 
 
 def test_a_refused_action_is_shown_on_the_card(
@@ -155,6 +221,12 @@ def test_the_page_allows_only_its_own_script_and_the_same_origin(
     assert "connect-src 'self'" in policy
     assert "unsafe-inline" not in policy
     assert answer.headers["cache-control"] == "no-store"
+    scripts = page.locator("script")
+    assert scripts.count() >= 2
+    for n in range(scripts.count()):
+        assert scripts.nth(n).get_attribute("src"), "no inline script"
+        assert (scripts.nth(n).get_attribute("integrity") or "").startswith("sha256-")
+    assert page.locator("style, [style]").count() == 0
 
 
 def test_the_indicator_shows_reconnecting_while_the_stream_fails_and_live_once_it_is_back(

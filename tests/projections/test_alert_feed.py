@@ -19,6 +19,7 @@ from schemas.alerts import (
     AlertExpiredV1,
     AlertRaisedV1,
     AlertRepeatedV1,
+    AlertResolvedV1,
 )
 from schemas.envelope import Event
 from services.common.auth import SESSION_COOKIE, issue_token
@@ -98,6 +99,18 @@ def test_each_alert_keeps_its_lifecycle_times() -> None:
         True,
         "acknowledged",
     )
+
+
+def test_an_alert_resolved_by_a_manual_move_counts_as_resolved_with_no_response_time() -> None:
+    moved = AlertResolvedV1(
+        **_head("f", 40 * MIN), by="ann@crm.io", reason="moved_manually", stage=4, note="signed"
+    )
+    rows = feed({}, [raised("f"), moved])
+    [row] = rows.values()
+    assert (row.status, row.acknowledged_at, row.actioned_at) == ("resolved", None, None)
+    [high] = [r.summary() for r in responses(rows.values()) if r.priority == "HIGH"]
+    assert (high["raised"], high["resolved"], high["pending"]) == (1, 1, 0)
+    assert high["time_to_action"]["count"] == high["time_to_acknowledge"]["count"] == 0
 
 
 def test_later_events_apply_to_stored_rows_and_a_raise_seen_twice_changes_nothing() -> None:

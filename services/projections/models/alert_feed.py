@@ -16,11 +16,12 @@ from schemas.alerts import (
     AlertExpiredV1,
     AlertRaisedV1,
     AlertRepeatedV1,
+    AlertResolvedV1,
 )
 from schemas.envelope import Event
 
 PRIORITIES = ("HIGH", "URGENT")
-STATUSES = ("pending", "acknowledged", "actioned", "expired")
+STATUSES = ("pending", "acknowledged", "actioned", "resolved", "expired")
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,9 @@ def _evolve(row: AlertRow, event: Event) -> AlertRow:
         return replace(row, status="acknowledged", acknowledged_at=at, acknowledged_by=event.by)
     if isinstance(event, AlertActionedV1):
         return replace(row, status="actioned", actioned_at=at, actioned_by=event.by)
+    if isinstance(event, AlertResolvedV1):
+        # A manual move closed it; the move is no answer to the alert, so no response time.
+        return replace(row, status="resolved")
     if isinstance(event, AlertExpiredV1):
         return replace(row, status="expired", expired_at=at)
     return row
