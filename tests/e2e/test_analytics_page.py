@@ -95,7 +95,7 @@ def test_the_dashboard_shows_the_hand_computed_figures_of_a_seeded_history(
     )
 
     log_in(page, product.base, PATH, add_consultant(product, "analyst"))
-    expect(page.locator("svg.chart")).to_have_count(4)
+    expect(page.locator("svg.chart")).to_have_count(5)
     page.get_by_label("From", exact=True).fill(DAY.isoformat())
     page.get_by_label("To", exact=True).fill(DAY.isoformat())
     page.get_by_label("Converted at stage").select_option("3")
@@ -110,6 +110,16 @@ def test_the_dashboard_shows_the_hand_computed_figures_of_a_seeded_history(
     assert cells(page, "stages", '[data-stage="4"]', shares) == ["1", "20.0%"]
     assert cells(page, "stages", '[data-stage="5"]', shares) == ["0", "0.0%"]
     expect(page.locator("#stages .note")).to_have_text("5 prospects by their current stage.")
+
+    # Peaks: p1 3, p2 2, p3 4 (skipping 2 and 3), p4 and p5 1.
+    reached = ("reached", "step", "overall")
+    assert cells(page, "funnel", '[data-stage="1"]', reached) == ["5", "—", "100.0%"]
+    assert cells(page, "funnel", '[data-stage="2"]', reached) == ["3", "60.0%", "60.0%"]
+    assert cells(page, "funnel", '[data-stage="3"]', reached) == ["2", "66.7%", "40.0%"]
+    assert cells(page, "funnel", '[data-stage="4"]', reached) == ["1", "50.0%", "20.0%"]
+    assert cells(page, "funnel", '[data-stage="5"]', reached) == ["0", "0.0%", "0.0%"]
+    assert cells(page, "funnel", '[data-stage="6"]', reached) == ["0", "—", "0.0%"]
+    expect(page.locator("#funnel-chart g.bar")).to_have_count(6)
 
     rates = ("prospects", "converted", "rate")
     assert cells(page, "conversion", ".overall", rates) == ["5", "2", "40.0%"]
@@ -169,7 +179,7 @@ def test_a_bad_filter_is_reported_on_the_page_and_left_out(product: Product, pag
             "Inactive days must be a whole number from 1 to 3650.",
         ]
     )
-    expect(page.locator("svg.chart")).to_have_count(4)
+    expect(page.locator("svg.chart")).to_have_count(5)
 
 
 def test_a_visit_without_a_session_is_sent_to_the_login_page(product: Product) -> None:

@@ -27,3 +27,19 @@ async def postgres(postgres_url: str, unique: str) -> AsyncIterator[AsyncEngine]
     await migrate(engine, "projections", board_store.MIGRATIONS)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def either_database(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[AsyncEngine]:
+    """A migrated projections database, once on SQLite and once on PostgreSQL."""
+    if request.param == "postgres":
+        server, unique = request.getfixturevalue("postgres_url"), request.getfixturevalue("unique")
+        url = await create_database(server, f"analytics_{unique}")
+    else:
+        url = f"sqlite:///{tmp_path / 'analytics.db'}"
+    engine = create_engine(url)
+    await migrate(engine, "projections", board_store.MIGRATIONS)
+    yield engine
+    await engine.dispose()

@@ -20,7 +20,16 @@ from services.projections.models.analytics import (
     percentile,
     percentile_rank,
 )
-from services.projections.pages.charts import Bar, bar_chart
+from services.projections.pages.charts import (
+    LABEL_WIDTH,
+    Bar,
+    Chart,
+    Seconds,
+    bar_chart,
+    text_width,
+    wrap,
+)
+from services.projections.pages.layout import Pages
 from services.projections.tables.transitions import peak_stage, transitions
 from tests.projections.history import at, awarded, changed, first_click, moved, row_after
 
@@ -98,25 +107,77 @@ def test_rates_and_empty_figures() -> None:
 
 
 def test_a_bar_chart_draws_bars_to_scale_and_escapes_its_labels() -> None:
-    svg = bar_chart(
-        "Per <stage>",
-        [
-            Bar("<b>one</b>", ((10.0, "#111"),), "10"),
-            Bar("two", ((5.0, "#111"), (5.0, "#222")), "5 of 10", marker=2.0),
-        ],
-        legend=(("inactive", "#111"),),
-        chart_id="c",
+    svg = drawn(
+        bar_chart(
+            "Per <stage>",
+            [
+                Bar("<b>one</b>", ((10.0, "stage-1"),), ("10",)),
+                Bar("two", ((5.0, "inactive"), (5.0, "active")), ("5 of 10",), marker=2.0),
+            ],
+            legend=(("inactive", "inactive"),),
+            chart_id="c",
+        )
     )
     assert "<b>" not in svg and "&lt;b&gt;one&lt;/b&gt;" in svg
     assert 'aria-label="Per &lt;stage&gt;"' in svg
     widths = [float(w) for w in _attributes(svg, ' width="')[1:]]
     # The whole first bar, then the second's two halves; the legend key is 12 wide.
     assert widths == [12.0, 230.0, 115.0, 115.0]
-    assert "style=" not in svg
+    assert _attributes(svg, '<rect class="') == ["inactive", "stage-1", "inactive", "active"]
+    assert "style" not in svg
+
+
+def test_durations_in_a_bar_are_left_for_the_browser_to_word() -> None:
+    chart = bar_chart(
+        "Times", [Bar("1 · Discovery", ((60.0, "median"),), ("median ", Seconds(6600.0)))]
+    )
+    assert '<tspan data-seconds="6600.0">6600 s</tspan>' in drawn(chart)
+
+
+def test_a_label_too_long_for_its_column_wraps_and_keeps_its_full_text_in_a_tooltip() -> None:
+    long = "Download the complete hero journey playbook for founders of very small consultancies"
+    chart = bar_chart("Conversion", [Bar(long, ((1.0, "converted"),), ("100.0%",))])
+    lines = chart.rows[0].lines
+    assert len(lines) == 2 and lines[1].text.endswith("…")
+    assert all(text_width(line.text) <= LABEL_WIDTH - 10 for line in lines)
+    assert " ".join(line.text for line in lines).startswith("Download the complete")
+    assert f"<title>{long}</title>" in drawn(chart)
+    # The second line sits below the first, and the row grows to hold both.
+    assert lines[1].y - lines[0].y == 14
+    assert chart.height > bar_chart("x", [Bar("short", ((1.0, "converted"),), ("",))]).height
+
+
+def test_wrapping_breaks_at_spaces_or_inside_a_word_too_long_for_a_line() -> None:
+    assert wrap("Book a Demo", 155) == ("Book a Demo",)
+    assert wrap("Read the complete guide to heroes", 130) == (
+        "Read the complete",
+        "guide to heroes",
+    )
+    broken = wrap("W" * 40, 155)
+    assert len(broken) == 2 and broken[0] == "W" * 12 and broken[1].endswith("…")
+    assert wrap("", 155) == ("",)
+
+
+def test_a_funnel_chart_centres_its_bars_and_writes_its_figures_in_one_column() -> None:
+    chart = bar_chart(
+        "Funnel",
+        [Bar("1", ((10.0, "stage-1"),), ("10",)), Bar("2", ((4.0, "stage-2"),), ("4",))],
+        centered=True,
+    )
+    first, second = (row.segments[0] for row in chart.rows)
+    assert first.x + first.width / 2 == second.x + second.width / 2
+    assert second.width == first.width * 0.4
+    assert chart.rows[0].text_x == chart.rows[1].text_x
+    assert not chart.axis
 
 
 def test_an_empty_chart_says_so() -> None:
-    assert "No data" in bar_chart("Nothing", [])
+    assert "No data" in drawn(bar_chart("Nothing", []))
+
+
+def drawn(chart: Chart) -> str:
+    macros = Pages().env.get_template("analyticsdashboard_charts.html").module
+    return str(macros.bar_chart(chart))  # type: ignore[attr-defined]
 
 
 def _attributes(svg: str, marker: str) -> list[str]:

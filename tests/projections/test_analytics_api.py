@@ -97,10 +97,45 @@ def test_the_same_figures_come_as_csv(seeded: Product) -> None:
     ]
 
 
+def test_the_funnel_of_a_day_counts_who_reached_each_stage_as_json_and_csv(
+    seeded: Product,
+) -> None:
+    funnel = get(seeded, "funnel", **WINDOW).json()
+    assert (funnel["window"], funnel["total"]) == (WINDOW, 2)
+    assert funnel["stages"][:3] == [
+        {
+            "stage": 1,
+            "name": "Call to Discovery",
+            "reached": 2,
+            "step_rate": None,
+            "overall_rate": 1.0,
+        },
+        {"stage": 2, "name": "Exploration", "reached": 1, "step_rate": 0.5, "overall_rate": 0.5},
+        {
+            "stage": 3,
+            "name": funnel["stages"][2]["name"],
+            "reached": 0,
+            "step_rate": 0.0,
+            "overall_rate": 0.0,
+        },
+    ]
+    assert funnel["stages"][3]["step_rate"] is None
+    answer = get(seeded, "funnel.csv", **WINDOW)
+    assert answer.headers["content-disposition"] == 'attachment; filename="funnel.csv"'
+    rows = list(csv.reader(io.StringIO(answer.text)))
+    assert rows[:3] == [
+        ["stage", "name", "reached", "step_rate", "overall_rate"],
+        ["1", "Call to Discovery", "2", "", "1"],
+        ["2", "Exploration", "1", "0.5", "0.5"],
+    ]
+
+
 @pytest.mark.parametrize(
     ("path", "params", "field"),
     [
         ("stages", {"from": "yesterday"}, "query.from"),
+        ("funnel", {"from": "2026-02-01", "to": "2026-01-01"}, "query.to"),
+        ("funnel.csv", {"to": "soon"}, "query.to"),
         ("stages", {"from": "2026-02-01", "to": "2026-01-01"}, "query.to"),
         ("conversion", {"by": "colour"}, "query.by"),
         ("conversion", {"target_stage": "1"}, "query.target_stage"),
@@ -117,5 +152,5 @@ def test_a_bad_parameter_is_a_422_naming_it(
 
 
 def test_without_a_consultant_session_the_figures_are_refused(product: Product) -> None:
-    answer = httpx.get(f"{product.base}/v1/analytics/stages")
-    assert answer.status_code == 401
+    for path in ("stages", "funnel", "funnel.csv"):
+        assert httpx.get(f"{product.base}/v1/analytics/{path}").status_code == 401

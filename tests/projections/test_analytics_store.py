@@ -4,7 +4,6 @@ computed by hand from the history below (minutes after T0 = 2026-11-24 10:00 UTC
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
@@ -16,12 +15,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.envelope import Event
-from services.common.db import create_engine, migrate
+from services.common.db import create_engine
 from services.projections.handlers import BoardProjection
 from services.projections.models.analytics import AdvanceTimes, CohortStage, Conversion, Window
 from services.projections.tables import analytics as analytics_store
 from services.projections.tables import board as board_store
-from tests.infra import create_database
 from tests.projections.history import (
     at,
     awarded,
@@ -70,22 +68,14 @@ def history() -> list[Event]:
     ]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def seeded(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    if request.param == "postgres":
-        server, unique = request.getfixturevalue("postgres_url"), request.getfixturevalue("unique")
-        url = await create_database(server, f"analytics_{unique}")
-    else:
-        url = f"sqlite:///{tmp_path / 'analytics.db'}"
-    engine = create_engine(url)
-    await migrate(engine, "projections", board_store.MIGRATIONS)
-    projection = BoardProjection(engine)
+@pytest.fixture
+async def seeded(either_database: AsyncEngine) -> AsyncEngine:
+    projection = BoardProjection(either_database)
     events = history()
     # In two batches, so the second rewrites facts the first wrote.
     await projection.record_journey_events(events[:14])
     await projection.record_journey_events(events[14:])
-    yield engine
-    await engine.dispose()
+    return either_database
 
 
 async def test_the_cohort_is_the_prospects_first_seen_in_the_window_by_current_stage(

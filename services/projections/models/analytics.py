@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, get_args
@@ -22,6 +22,9 @@ DIMENSION_LABELS = {
 }
 # A stage one can advance from: the last one has nowhere higher to go.
 ADVANCING_STAGES = STAGES[:-1]
+# Grouped by entry point, a prospect that entered through an inquiry form is keyed by the form.
+FORM_KEY = "form:"
+FORM_LABEL = "Form: "
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,26 @@ class CohortStage:
     converted: int = 0
 
 
+@dataclass(frozen=True)
+class FunnelStep:
+    """How many of the cohort reached at least this stage (by their peak stage, so a stage
+    skipped on the way up or left by a move down still counts), and how many the stage before."""
+
+    stage: int
+    reached: int
+    previous: int | None = None
+
+    @property
+    def step_rate(self) -> float | None:
+        return None if self.previous is None else share(self.reached, self.previous)
+
+
+def funnel(peaks: Mapping[int, int]) -> list[FunnelStep]:
+    """The funnel of a cohort counted by peak stage."""
+    reached = [sum(n for peak, n in peaks.items() if peak >= s) for s in STAGES]
+    return [FunnelStep(s, reached[i], reached[i - 1] if i else None) for i, s in enumerate(STAGES)]
+
+
 def share(count: int, total: int) -> float | None:
     return count / total if total else None
 
@@ -166,4 +189,15 @@ def drop_off_csv(rows: Sequence[DropOff], names: Sequence[str]) -> str:
     return csv_text(
         ("stage", "name", "prospects", "inactive", "rate"),
         ((r.stage, names[r.stage - 1], r.prospects, r.inactive, r.rate) for r in rows),
+    )
+
+
+def funnel_csv(steps: Sequence[FunnelStep], names: Sequence[str]) -> str:
+    everyone = steps[0].reached if steps else 0
+    return csv_text(
+        ("stage", "name", "reached", "step_rate", "overall_rate"),
+        (
+            (f.stage, names[f.stage - 1], f.reached, f.step_rate, share(f.reached, everyone))
+            for f in steps
+        ),
     )

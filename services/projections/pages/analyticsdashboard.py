@@ -1,30 +1,34 @@
-"""The /analyticsdashboard page: stage distribution, conversion by entry point, time to advance
-and drop-off, as server-drawn SVG bar charts with the exact figures in tables beneath. Filters
-are GET parameters (a link to share); a bad one is reported on the page (422) and left out."""
+"""The /analyticsdashboard page: funnel, stage distribution, drop-off, conversion by entry point
+and time to advance, as server-drawn SVG bar charts with the exact figures in tables beside
+them. Filters are GET parameters (a link to share); a bad one is reported on the page (422) and
+left out."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
-from services.common.auth import page_session
 from services.projections.models.analytics import DIMENSION_LABELS, DIMENSIONS
-from services.projections.pages.analyticsdashboard_assets import PAGE_STYLE
-from services.projections.pages.analyticsdashboard_html import Dashboard, dashboard_body
-from services.projections.pages.layout import Pages
-from services.projections.pages.legacy import LOGOUT_SCRIPT, STYLE, document, page_headers, policy
+from services.projections.pages.analyticsdashboard_charts import charts, group_of, percent
+from services.projections.pages.layout import ConsultantPage, Pages
 from services.projections.settings import ProjectionsSettings
+from services.projections.web.analytics import PREFIX
 from services.projections.web.reports import Days, Reports
 
 PATH = "/analyticsdashboard"
-
-
-def content_security_policy() -> str:
-    return policy((LOGOUT_SCRIPT,), (STYLE, PAGE_STYLE))
+FILTERS = ("from", "to", "by", "target_stage", "inactive_days")
+# Which filters each CSV download takes.
+CSV_FILTERS = {
+    "funnel": ("from", "to"),
+    "stages": ("from", "to"),
+    "conversion": ("from", "to", "by", "target_stage"),
+    "time-to-advance": ("from", "to"),
+    "drop-off": ("from", "to", "inactive_days"),
+}
 
 
 @dataclass
@@ -38,6 +42,16 @@ class Form:
     target: int = 4
     inactive_days: int = 14
     errors: list[str] = field(default_factory=list)
+
+    def query(self) -> dict[str, str]:
+        """The understood filters as query parameters."""
+        query = {"by": self.by, "target_stage": str(self.target)}
+        query["inactive_days"] = str(self.inactive_days)
+        if self.first:
+            query["from"] = self.first.isoformat()
+        if self.last:
+            query["to"] = self.last.isoformat()
+        return query
 
 
 def parse_form(typed: dict[str, str], settings: ProjectionsSettings) -> Form:
@@ -80,47 +94,40 @@ def analyticsdashboard_router(
     router = APIRouter(tags=["pages"])
 
     @router.get(PATH, response_class=HTMLResponse)
-    async def analytics_dashboard(request: Request) -> Response:
-        """Stage distribution, conversion, time to advance and drop-off, filtered by date."""
-        who = page_session(request)
-        if who is None:
-            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
-        names = ("from", "to", "by", "target_stage", "inactive_days")
-        form = parse_form({k: request.query_params.get(k, "").strip() for k in names}, settings)
+    async def analytics_dashboard(request: Request, who: ConsultantPage) -> Response:
+        """Funnel, stage distribution, conversion, time to advance and drop-off, by date."""
+        typed = {k: request.query_params.get(k, "").strip() for k in FILTERS}
+        form = parse_form(typed, settings)
         days = Days(first=form.first, last=form.last)
-        stages, conversion, advance, drop_off = await reports.dashboard(
+        figures = await reports.dashboard(
             days, form.by, form.target, 50, form.inactive_days, datetime.now(UTC)
         )
-        view = Dashboard(
+        query = form.query()
+        csv_links = {
+            kind: f"{PREFIX}/{kind}.csv?{urlencode({k: query[k] for k in keys if k in query})}"
+            for kind, keys in CSV_FILTERS.items()
+        }
+        groups = [group_of(g, form.by) for g in figures.conversion.groups]
+        return pages.render(
+            "analyticsdashboard.html",
+            title="Analytics",
+            here=PATH,
+            styles=("analyticsdashboard.css",),
+            status_code=422 if form.errors else 200,
             who=who.email,
             names=reports.names,
-            typed=form.typed,
-            errors=form.errors,
-            csv_query=_csv_query(form),
-            stages=stages,
-            conversion=conversion,
-            advance=advance,
-            drop_off=drop_off,
+            typed=typed,
+            chosen_by=typed["by"] or form.by,
+            chosen_target=typed["target_stage"] or str(form.target),
+            chosen_days=typed["inactive_days"] or str(form.inactive_days),
             by_options=[(d, DIMENSION_LABELS[d]) for d in DIMENSIONS],
-        )
-        return HTMLResponse(
-            document(
-                "Analytics", f"<style>{PAGE_STYLE}</style>{dashboard_body(view)}", LOGOUT_SCRIPT
-            ),
-            status_code=422 if form.errors else 200,
-            headers=page_headers(content_security_policy()),
+            dimension=DIMENSION_LABELS[form.by],
+            errors=form.errors,
+            figures=figures,
+            groups=groups,
+            charts=charts(figures, groups, reports.names),
+            csv_links=csv_links,
+            percent=percent,
         )
 
     return router
-
-
-def _csv_query(form: Form) -> dict[str, str]:
-    """The understood filters as query parameters, for each figure's CSV link."""
-    query = {"by": form.by, "target_stage": str(form.target)}
-    query["inactive_days"] = str(form.inactive_days)
-    if form.first:
-        query["from"] = form.first.isoformat()
-    if form.last:
-        query["to"] = form.last.isoformat()
-    return query

@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, case, func, select, true
+from sqlalchemy import ColumnElement, Table, and_, case, func, literal, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from schemas.stages import STAGES
 from services.projections.models.analytics import (
     ADVANCING_STAGES,
+    FORM_KEY,
+    FORM_LABEL,
     AdvanceTimes,
     CohortStage,
     Conversion,
@@ -55,8 +57,24 @@ async def cohort(
     return [found.get(s, CohortStage(s, 0)) for s in STAGES]
 
 
+async def peaks(conn: AsyncConnection, tables: BoardTables, window: Window) -> dict[int, int]:
+    """The prospects first seen in the window, counted by the highest stage they ever reached."""
+    t = tables.rows
+    peak = func.coalesce(t.c.peak_stage, t.c.stage)
+    query = select(peak, func.count()).where(_within(t.c.created_at, window)).group_by(peak)
+    return {int(p): int(n) for p, n in await conn.execute(query)}
+
+
 def _dimension(t: Table, by: str) -> Any:
-    return t.c.entry_cta_id if by == "entry_point" else t.c[by]
+    if by == "entry_point":
+        return func.coalesce(t.c.entry_cta_id, literal(FORM_KEY) + t.c.entry_form_id)
+    return t.c[by]
+
+
+def _label(t: Table, by: str, key: Any) -> Any:
+    if by == "entry_point":
+        return func.max(func.coalesce(t.c.entry_cta_label, literal(FORM_LABEL) + t.c.entry_form_id))
+    return func.max(key)
 
 
 async def conversion(
@@ -67,11 +85,12 @@ async def conversion(
     target: int,
     limit: int = 50,
 ) -> list[Conversion]:
-    """The `limit` largest groups of the prospects first seen in the window (most first)."""
+    """The `limit` largest groups of the prospects first seen in the window (most first). By
+    entry point, the first CTA's id, or `form:<form_id>` for an inquiry form."""
     t = tables.rows
     key = _dimension(t, by)
     reached = func.sum(case((t.c.peak_stage >= target, 1), else_=0))
-    label = func.max(t.c.entry_cta_label) if by == "entry_point" else func.max(key)
+    label = _label(t, by, key)
     query = (
         select(key, label, func.count(), reached)
         .where(_within(t.c.created_at, window))

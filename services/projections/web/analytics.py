@@ -1,4 +1,4 @@
-"""`GET /v1/analytics/{stages,conversion,time-to-advance,drop-off}` (JSON, and `.csv` of the
+"""`GET /v1/analytics/{funnel,stages,conversion,time-to-advance,drop-off}` (JSON, and `.csv` of the
 same figures), read from the active board version. `from`/`to` are whole UTC days, inclusive."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from services.projections.models.analytics import (
     advance_csv,
     conversion_csv,
     drop_off_csv,
+    funnel_csv,
     stages_csv,
 )
 from services.projections.settings import ProjectionsSettings
@@ -29,6 +30,7 @@ from services.projections.web.reports import (
     ConversionReport,
     Days,
     DropOffReport,
+    FunnelReport,
     Reports,
     StagesReport,
 )
@@ -72,6 +74,16 @@ def analytics_api_router(reports: Reports, settings: ProjectionsSettings) -> API
     def days(first: date | None, last: date | None) -> Days:
         window_of(first, last)
         return Days(first=first, last=last)
+
+    @api.get("/funnel", response_model=FunnelReport)
+    async def funnel(_who: ConsultantSession, first: From = None, to: To = None) -> FunnelReport:
+        """Of the prospects first seen in the window, per stage how many reached it or a higher
+        one at some time, and the share of those that reached the stage before."""
+        return await reports.funnel(days(first, to))
+
+    @api.get("/funnel.csv", response_class=Response)
+    async def funnel_as_csv(_who: ConsultantSession, first: From = None, to: To = None) -> Response:
+        return _csv(funnel_csv(await reports.funnel_steps(days(first, to)), names), "funnel")
 
     @api.get("/stages", response_model=StagesReport)
     async def stages(_who: ConsultantSession, first: From = None, to: To = None) -> StagesReport:

@@ -15,7 +15,9 @@ from services.projections.models.analytics import (
     AdvanceTimes,
     CohortStage,
     Conversion,
+    FunnelStep,
     Window,
+    funnel,
     share,
 )
 from services.projections.models.board import stage_name
@@ -91,9 +93,34 @@ class DropOffReport(BaseModel):
     stages: list[DropOffFigure]
 
 
+class FunnelFigure(BaseModel):
+    stage: int
+    name: str
+    reached: int = Field(description="prospects whose peak stage is this one or higher")
+    step_rate: float | None = Field(
+        description="reached / reached the stage before; null for stage 1 or none before"
+    )
+    overall_rate: float | None = Field(description="reached / all prospects in the window")
+
+
+class FunnelReport(BaseModel):
+    window: Days = Field(description="prospects first seen in these days")
+    total: int
+    stages: list[FunnelFigure]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    funnel: FunnelReport
+    stages: StagesReport
+    conversion: ConversionReport
+    advance: AdvanceReport
+    drop_off: DropOffReport
+
+
 @dataclass(frozen=True)
 class Reports:
-    """The four figures of the dashboard, read from one board version."""
+    """The figures of the dashboard, read from one board version."""
 
     engine: AsyncEngine
     names: tuple[str, ...]
@@ -119,10 +146,21 @@ class Reports:
         )
         return found
 
+    async def _peaks(self, days: Days) -> dict[int, int]:
+        window = Window.of_days(days.first, days.last)
+        found: dict[int, int] = await self._read(analytics_store.peaks, window)
+        return found
+
     async def _advances(self, days: Days) -> list[AdvanceTimes]:
         window = Window.of_days(days.first, days.last)
         found: list[AdvanceTimes] = await self._read(analytics_store.time_to_advance, window)
         return found
+
+    async def funnel_steps(self, days: Days) -> list[FunnelStep]:
+        return funnel(await self._peaks(days))
+
+    async def funnel(self, days: Days) -> FunnelReport:
+        return self._funnel(days, await self.funnel_steps(days))
 
     async def stages(self, days: Days) -> StagesReport:
         return self._stages(days, await self._cohort(days))
@@ -142,20 +180,36 @@ class Reports:
 
     async def dashboard(
         self, days: Days, by: str, target: int, limit: int, inactive_days: int, now: datetime
-    ) -> tuple[StagesReport, ConversionReport, AdvanceReport, DropOffReport]:
-        """All four at once: three queries, each on a connection of its own, side by side."""
+    ) -> Dashboard:
+        """All five at once: four queries, each on a connection of its own, side by side."""
         cutoff = now - timedelta(days=inactive_days)
-        cohort, groups, advances = await asyncio.gather(
+        peaks, cohort, groups, advances = await asyncio.gather(
+            self._peaks(days),
             self._cohort(days, target, cutoff),
             self._groups(days, by, target, limit),
             self._advances(days),
         )
-        return (
-            self._stages(days, cohort),
-            self._conversion(days, by, target, cohort, groups),
-            self._advance(days, advances),
-            self._drop_off(days, inactive_days, cutoff, cohort),
+        return Dashboard(
+            funnel=self._funnel(days, funnel(peaks)),
+            stages=self._stages(days, cohort),
+            conversion=self._conversion(days, by, target, cohort, groups),
+            advance=self._advance(days, advances),
+            drop_off=self._drop_off(days, inactive_days, cutoff, cohort),
         )
+
+    def _funnel(self, days: Days, steps: list[FunnelStep]) -> FunnelReport:
+        total = steps[0].reached
+        figures = [
+            FunnelFigure(
+                stage=f.stage,
+                name=stage_name(f.stage, self.names),
+                reached=f.reached,
+                step_rate=f.step_rate,
+                overall_rate=share(f.reached, total),
+            )
+            for f in steps
+        ]
+        return FunnelReport(window=days, total=total, stages=figures)
 
     def _stages(self, days: Days, cohort: list[CohortStage]) -> StagesReport:
         total = sum(c.prospects for c in cohort)
