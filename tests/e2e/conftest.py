@@ -5,6 +5,7 @@ the CLI in the product's own database, and logging in through the /login page.""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -92,3 +93,17 @@ def log_in(page: Page, base: str, path: str, email: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base}{path}")
+
+
+def scripts_of(page_html: str, policy: str) -> list[str]:
+    """The static files a page runs, in order, after checking that the policy allows no inline
+    script or style and that every script on the page is a file allowed by its hash."""
+    assert "connect-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "script-src 'sha256-" in policy
+    tags = re.findall(r"<script[^>]*>", page_html)
+    sources = re.findall(r'<script type="module" src="([^"?]+)[^"]*" integrity="sha256-', page_html)
+    assert len(sources) == len(tags)  # none inline, every one allowed by its hash
+    assert "<style" not in page_html
+    assert " style=" not in page_html
+    return [source.removeprefix("/static/projections/") for source in sources]

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import SCREENSHOTS, add_consultant, log_in
+from tests.e2e.conftest import SCREENSHOTS, add_consultant, log_in, scripts_of
 from tests.product import Product
 
 RUN = uuid.uuid4().hex[:6]
@@ -89,6 +89,13 @@ def test_a_board_card_opens_the_prospect_record_with_its_alert_and_timeline(
     )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "prospect-record.png"), full_page=True)
+    served = page.request.get(f"{product.base}/prospects/{visitor}")
+    assert scripts_of(served.text(), served.headers["content-security-policy"]) == [
+        "format.js",
+        "layout.js",
+        "timeline.js",
+        "prospect.js",
+    ]
 
 
 def test_a_merged_away_id_leads_to_the_survivor_and_an_unknown_id_is_a_404(

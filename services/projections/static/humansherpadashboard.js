@@ -61,7 +61,7 @@ function lineOf(line) {
 }
 
 function card(alert) {
-  const item = el("li", "alert");
+  const item = el("li", "tile alert");
   item.dataset.alertId = alert.id;
   item.dataset.status = alert.status;
   item.dataset.priority = alert.priority;
