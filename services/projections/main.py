@@ -10,7 +10,7 @@ from services.common.app import ServiceParts, assemble
 from services.common.db import create_engine, database_ready, migrate
 from services.common.kafka import KafkaTransport
 from services.common.settings import CommonSettings
-from services.common.transport import Subscription, Transport
+from services.common.transport import Subscription
 from services.projections.handlers import (
     AlertFeedProjection,
     BoardProjection,
@@ -27,7 +27,7 @@ from services.projections.pages.playbookanalytics import playbook_router
 from services.projections.settings import ProjectionsSettings
 from services.projections.tables import board as board_store
 from services.projections.web.alert_feed import alert_feed_router
-from services.projections.web.board import roadmap_router, router
+from services.projections.web.board import notes_router, router
 
 GROUP = "projections"
 NOTES_GROUP = "projections-planning"
@@ -36,7 +36,7 @@ ALERTS_GROUP = "projections-alerts"
 BILLING_GROUP = "projections-billing"
 
 
-def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettings) -> ServiceParts:
+def build(engine: AsyncEngine, settings: ProjectionsSettings) -> ServiceParts:
     """The board read model, its JSON API and the consultants' pages."""
     board = BoardProjection(engine)
     notes = RoadmapNotesProjection(engine)
@@ -58,7 +58,7 @@ def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettin
             pages_router(engine, names),
             kanban_router(engine, names),
             alerts_page_router(),
-            roadmap_router(engine, transport),
+            notes_router(engine),
             planning_router(engine, names, settings.default_tier),
             playbook_router(engine),
             alert_feed_router(engine),
@@ -108,7 +108,7 @@ def create_app(
     transport = KafkaTransport.from_settings(common, "crm-projections")
     return assemble(
         "Hero Journey CRM projections",
-        [build(engine, transport, settings)],
+        [build(engine, settings)],
         transport,
         session_secret=common.session_secret.get_secret_value(),
     )
