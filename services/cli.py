@@ -30,6 +30,7 @@ class Service(StrEnum):
     journey = "journey"
     alerts = "alerts"
     projections = "projections"
+    planning = "planning"
     all = "all"
 
 
@@ -113,6 +114,10 @@ def serve(
         from services.alerts.main import create_app as create_alerts
 
         application = create_alerts(common=common)
+    elif service is Service.planning:
+        from services.planning.main import create_app as create_planning
+
+        application = create_planning(common=common)
     else:
         from services.projections.main import create_app as create_projections
 

@@ -17,6 +17,8 @@ from services.common.settings import CommonSettings
 from services.ingest.main import build as build_ingest
 from services.journey.main import build as build_journey
 from services.journey.settings import JourneySettings
+from services.planning.main import build as build_planning
+from services.planning.settings import PlanningSettings
 from services.projections.main import build as build_projections
 from services.projections.settings import ProjectionsSettings
 
@@ -25,6 +27,7 @@ def create_app(common: CommonSettings | None = None) -> FastAPI:
     """The caller checks the secrets first (`serve` refuses to start without them)."""
     common = common or CommonSettings()
     journey, alerts, projections = JourneySettings(), AlertsSettings(), ProjectionsSettings()
+    planning = PlanningSettings()
     # One producer and one broker for the process; every subscription keeps its own group.
     transport = KafkaTransport.from_settings(common, "crm-all")
     secret = common.session_secret.get_secret_value()
@@ -43,9 +46,10 @@ def create_app(common: CommonSettings | None = None) -> FastAPI:
                 session_secret=secret,
             ),
             build_projections(
-                create_engine(projections.database_url or common.database_url),
-                transport,
-                projections,
+                create_engine(projections.database_url or common.database_url), projections
+            ),
+            build_planning(
+                create_engine(planning.database_url or common.database_url), transport, planning
             ),
         ],
         transport,

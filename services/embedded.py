@@ -18,6 +18,8 @@ from services.common.settings import CommonSettings
 from services.ingest.main import build as build_ingest
 from services.journey.main import build as build_journey
 from services.journey.settings import JourneySettings
+from services.planning.main import build as build_planning
+from services.planning.settings import PlanningSettings
 from services.projections.main import build as build_projections
 from services.projections.settings import ProjectionsSettings
 
@@ -52,6 +54,7 @@ def create_app(data_dir: Path, common: CommonSettings | None = None) -> FastAPI:
     journey_engine = create_engine(sqlite_url(data_dir / "journey.db"))
     alerts_engine = create_engine(sqlite_url(data_dir / ALERTS_DB))
     projections_engine = create_engine(sqlite_url(data_dir / "projections.db"))
+    planning_engine = create_engine(sqlite_url(data_dir / "planning.db"))
     secret = session_secret(common, data_dir)
     return assemble(
         "Hero Journey CRM",
@@ -59,7 +62,8 @@ def create_app(data_dir: Path, common: CommonSettings | None = None) -> FastAPI:
             build_ingest(transport, common),
             build_journey(journey_engine, transport, JourneySettings()),
             build_alerts(alerts_engine, transport, AlertsSettings(), common, session_secret=secret),
-            build_projections(projections_engine, transport, ProjectionsSettings()),
+            build_projections(projections_engine, ProjectionsSettings()),
+            build_planning(planning_engine, transport, PlanningSettings()),
         ],
         transport,
         session_secret=secret,

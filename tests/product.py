@@ -169,6 +169,7 @@ def running_real_product(
         "CRM_JOURNEY_DATABASE_URL": database,
         "CRM_ALERTS_DATABASE_URL": database,
         "CRM_PROJECTIONS_DATABASE_URL": database,
+        "CRM_PLANNING_DATABASE_URL": database,
     }
     with crm(["serve", "all"], data_dir / "crm.log", env) as base:
         events = KafkaEvents(kafka_bootstrap, namespace)

@@ -145,8 +145,11 @@ class Relay:
         if done:
             await self._save_position(force=False)
             return
+        # Not `wait_for`: on Python 3.11 it swallows a cancellation (`stop`) that arrives as
+        # the wake-up is set, and the relay would run on.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self.idle_s)
+            async with asyncio.timeout(self.idle_s):
+                await self._wake.wait()
         if not self._wake.is_set():
             self._read_journal = True  # idle: look for rows written by other processes
             await self._save_position(force=True)

@@ -10,7 +10,7 @@ from services.common.app import ServiceParts, assemble
 from services.common.db import create_engine, database_ready, migrate
 from services.common.kafka import KafkaTransport
 from services.common.settings import CommonSettings
-from services.common.transport import Subscription, Transport
+from services.common.transport import Subscription
 from services.projections.handlers import (
     AlertFeedProjection,
     BoardProjection,
@@ -31,7 +31,7 @@ from services.projections.settings import ProjectionsSettings
 from services.projections.tables import board as board_store
 from services.projections.web.alert_feed import alert_feed_router
 from services.projections.web.analytics import analytics_api_router
-from services.projections.web.board import roadmap_router, router
+from services.projections.web.board import notes_router, router
 from services.projections.web.playbooks import playbooks_api_router
 from services.projections.web.reports import Reports
 
@@ -42,7 +42,7 @@ ALERTS_GROUP = "projections-alerts"
 BILLING_GROUP = "projections-billing"
 
 
-def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettings) -> ServiceParts:
+def build(engine: AsyncEngine, settings: ProjectionsSettings) -> ServiceParts:
     """The board read model, its JSON API and the consultants' pages."""
     board = BoardProjection(engine)
     notes = RoadmapNotesProjection(engine)
@@ -63,7 +63,7 @@ def build(engine: AsyncEngine, transport: Transport, settings: ProjectionsSettin
         "projections",
         routers=[
             router(engine, names, settings.default_tier),
-            roadmap_router(engine, transport),
+            notes_router(engine),
             alert_feed_router(engine),
             analytics_api_router(reports, settings),
             playbooks_api_router(engine),
@@ -121,7 +121,7 @@ def create_app(
     transport = KafkaTransport.from_settings(common, "crm-projections")
     return assemble(
         "Hero Journey CRM projections",
-        [build(engine, transport, settings)],
+        [build(engine, settings)],
         transport,
         session_secret=common.session_secret.get_secret_value(),
     )

@@ -31,6 +31,7 @@ from services.alerts.webhooks import WebhookSettings
 from services.cli import Service
 from services.common.settings import CommonSettings
 from services.journey.settings import JourneySettings
+from services.planning.settings import PlanningSettings
 from tests.processes import poll
 from tests.product import Product
 
@@ -45,7 +46,7 @@ K8S = DEPLOY / "k8s"
 PROMTOOL = Path("/usr/bin/promtool")
 
 # The services deploy/ runs, each as `crm-journey serve NAME --port PORT`.
-PORTS = {"ingest": 8001, "journey": 8002, "alerts": 8003}
+PORTS = {"ingest": 8001, "journey": 8002, "alerts": 8003, "planning": 8004}
 REQUIRED_ALERTS = {
     "CrmEventsDeadLettered",
     "CrmConsumerLagHigh",
@@ -134,7 +135,13 @@ def _setting_names() -> set[str]:
     """Every environment variable the services read (README's configuration table)."""
     return {
         f"{settings.model_config.get('env_prefix', '')}{name}".upper()
-        for settings in (CommonSettings, JourneySettings, AlertsSettings, WebhookSettings)
+        for settings in (
+            CommonSettings,
+            JourneySettings,
+            AlertsSettings,
+            WebhookSettings,
+            PlanningSettings,
+        )
         for name in settings.model_fields
     }
 

@@ -69,6 +69,7 @@ def test_embedded_one_process_sqlite_no_kafka(tmp_path: Path) -> None:
         "alerts.db",
         "events.db",
         "journey.db",
+        "planning.db",
         "projections.db",
     ]
 

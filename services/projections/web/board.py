@@ -1,18 +1,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from schemas.planning import RoadmapNoteRecordedV1
 from schemas.stages import FIRST_STAGE, LAST_STAGE
 from services.common.auth import ConsultantSession
-from services.common.transport import Transport
 from services.projections.models.board import BoardRow, stage_name
 from services.projections.models.notes import RoadmapNote
 from services.projections.tables import board as board_store
@@ -106,10 +104,6 @@ def router(engine: AsyncEngine, names: tuple[str, ...], default_tier: str) -> AP
     return api
 
 
-class NewRoadmapNote(BaseModel):
-    text: str = Field(min_length=1, max_length=5000)
-
-
 class RoadmapNoteView(BaseModel):
     note_id: uuid.UUID
     prospect_id: str
@@ -122,45 +116,8 @@ class RoadmapNotes(BaseModel):
     notes: list[RoadmapNoteView] = Field(description="newest first")
 
 
-def roadmap_router(engine: AsyncEngine, transport: Transport) -> APIRouter:
+def notes_router(engine: AsyncEngine) -> APIRouter:
     api = APIRouter(tags=["projections"])
-
-    @api.post("/v1/prospects/{prospect_id}/roadmap-notes", status_code=202)
-    async def record_roadmap_note(
-        prospect_id: str, body: NewRoadmapNote, who: ConsultantSession
-    ) -> RoadmapNoteView:
-        """Record a consultant's roadmap note for a prospect on the board. The note is published
-        as `roadmap_note.recorded.v1`; it is listed once the projection has read it back."""
-        text = body.text.strip()
-        if not text:
-            raise RequestValidationError(
-                [{"loc": ("body", "text"), "msg": "the note is empty", "type": "value_error"}]
-            )
-        async with engine.connect() as conn:
-            if (
-                await board_store.one_row(conn, prospect_id, await versions.active_board(conn))
-                is None
-            ):
-                raise HTTPException(404, f"no prospect {prospect_id!r} on the board")
-        event = RoadmapNoteRecordedV1(
-            event_id=uuid.uuid4(),
-            occurred_at=datetime.now(UTC),
-            subject_id=prospect_id,
-            note_id=uuid.uuid4(),
-            text=text,
-            author=who.email,
-        )
-        try:
-            await transport.publish([event])
-        except Exception as exc:
-            raise HTTPException(503, "the event log is unavailable; try again") from exc
-        return RoadmapNoteView(
-            note_id=event.note_id,
-            prospect_id=prospect_id,
-            text=event.text,
-            author=event.author,
-            recorded_at=event.occurred_at,
-        )
 
     @api.get("/v1/prospects/{prospect_id}/roadmap-notes", response_model=RoadmapNotes)
     async def roadmap_notes(prospect_id: str, _who: ConsultantSession) -> RoadmapNotes:

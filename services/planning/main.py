@@ -1,0 +1,69 @@
+"""Composition root of the planning service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from schemas import topics
+from services.common.app import ServiceParts, assemble
+from services.common.db import create_engine, database_ready, migrate
+from services.common.kafka import KafkaTransport
+from services.common.outbox import Relay
+from services.common.settings import CommonSettings
+from services.common.transport import Subscription, Transport
+from services.planning import store
+from services.planning.api import router
+from services.planning.handlers import Planning
+from services.planning.settings import PlanningSettings
+
+GROUP = "planning"
+
+
+def build(engine: AsyncEngine, transport: Transport, settings: PlanningSettings) -> ServiceParts:
+    """Consultants' roadmap notes, the write side: the notes are checked against the prospect
+    ids the journey created, journaled, and published on `crm.planning` by the relay."""
+    relay = Relay(engine, store.journal, store.relay_position, transport)
+    planning = Planning(engine, relay)
+
+    async def startup() -> None:
+        await migrate(engine, "planning", store.MIGRATIONS)
+
+    async def started() -> None:
+        await relay.start()
+
+    async def shutdown() -> None:
+        await relay.stop()
+        await engine.dispose()
+
+    return ServiceParts(
+        "planning",
+        routers=[router(planning)],
+        subscriptions=[
+            Subscription(
+                GROUP,
+                (topics.JOURNEY,),
+                planning.record_journey_events,
+                max_batch=settings.batch_size,
+            )
+        ],
+        startup=startup,
+        started=started,
+        shutdown=shutdown,
+        ready=lambda: database_ready(engine),
+    )
+
+
+def create_app(
+    settings: PlanningSettings | None = None, common: CommonSettings | None = None
+) -> FastAPI:
+    settings = settings or PlanningSettings()
+    common = common or CommonSettings()
+    engine = create_engine(settings.database_url or common.database_url)
+    transport = KafkaTransport.from_settings(common, "crm-planning")
+    return assemble(
+        "Hero Journey CRM planning",
+        [build(engine, transport, settings)],
+        transport,
+        session_secret=common.session_secret.get_secret_value(),
+    )
