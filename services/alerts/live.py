@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.auth import ConsultantSession
 from services.common.journal import journal_table
+from services.common.worker import woken
 
 log = logging.getLogger(__name__)
 RECONNECT_MS = 2000
@@ -96,8 +97,7 @@ def live_router(
                 elif time.monotonic() - quiet_since >= keepalive_s:
                     yield b": keepalive\n\n"
                     quiet_since = time.monotonic()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), poll_s)
+                await woken(wake, poll_s)
 
     @api.get(
         "/v1/alerts/stream",

@@ -6,7 +6,6 @@ X-CRM-Signature)`; the signature is `v1=` + hex HMAC-SHA256 of `"{timestamp}.{bo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import logging
@@ -22,7 +21,7 @@ from sqlalchemy import MetaData, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.common.journal import journal_table, page, position_table
-from services.common.worker import Worker
+from services.common.worker import Worker, woken
 
 log = logging.getLogger(__name__)
 POSITION = "webhook"
@@ -199,8 +198,7 @@ class WebhookNotifier:
     async def _deliver_then_wait(self) -> None:
         self._wake.clear()
         if await self.deliver_pending() < self.batch:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_s)
+            await woken(self._wake, self.poll_s)
 
     async def _saved(self, conn: AsyncConnection) -> int | None:
         query = select(self.position.c.seq).where(self.position.c.name == POSITION)

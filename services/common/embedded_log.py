@@ -26,6 +26,7 @@ from services.common.transport import (
     TransientError,
     deliver,
 )
+from services.common.worker import woken
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +169,7 @@ class EmbeddedLog:
                 for topic in sub.topics:
                     progressed |= await self._consume_batch(reader, sub, topic, positions)
                 if not progressed:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(wakeup.wait(), self.poll_interval_s)
+                    await woken(wakeup, self.poll_interval_s)
         except asyncio.CancelledError:
             raise
         except Exception:

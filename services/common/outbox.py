@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.common.journal import Appended, outgoing, page
 from services.common.transport import Outgoing, Transport
-from services.common.worker import Worker
+from services.common.worker import Worker, woken
 
 
 class Relay:
@@ -145,12 +145,7 @@ class Relay:
         if done:
             await self._save_position(force=False)
             return
-        # Not `wait_for`: on Python 3.11 it swallows a cancellation (`stop`) that arrives as
-        # the wake-up is set, and the relay would run on.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.idle_s):
-                await self._wake.wait()
-        if not self._wake.is_set():
+        if not await woken(self._wake, self.idle_s):
             self._read_journal = True  # idle: look for rows written by other processes
             await self._save_position(force=True)
 

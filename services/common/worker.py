@@ -90,3 +90,13 @@ class Worker:
                 # A session lock outlives the checkout: closing the connection, rather than
                 # returning it to the pool, lets a restarted worker on this engine lead.
                 await conn.invalidate()
+
+
+async def woken(wake: asyncio.Event, within_s: float) -> bool:
+    """Wait at most `within_s` seconds for `wake` to be set; whether it was. Not
+    `asyncio.wait_for`: on Python 3.11 that swallows a cancellation arriving just as the event
+    is set, and a loop being stopped would run on (a relay's stop hung 3 times in 60)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(within_s):
+            await wake.wait()
+    return wake.is_set()

@@ -12,7 +12,7 @@ from itertools import pairwise
 import pytest
 
 from services.common.db import create_engine
-from services.common.worker import Worker
+from services.common.worker import Worker, woken
 
 
 async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -108,3 +108,20 @@ async def test_with_a_leader_lock_one_instance_works_until_it_stops(
         await first.stop()
         await second.stop()
         await engine.dispose()
+
+
+async def test_a_stop_arriving_as_the_wake_up_is_set_still_stops_the_waiting_loop() -> None:
+    wake = asyncio.Event()
+    waiting = asyncio.create_task(woken(wake, 10.0))
+    await asyncio.sleep(0)
+    wake.set()
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+
+
+async def test_a_wait_says_whether_it_was_woken_or_timed_out() -> None:
+    wake = asyncio.Event()
+    assert await woken(wake, 0.01) is False
+    asyncio.get_running_loop().call_later(0.01, wake.set)
+    assert await woken(wake, 5.0) is True
