@@ -68,4 +68,5 @@ def create_app(data_dir: Path, common: CommonSettings | None = None) -> FastAPI:
         transport,
         session_secret=secret,
         producer_keys=producer_keys(common, data_dir),
+        max_body_bytes=common.max_body_bytes,
     )
