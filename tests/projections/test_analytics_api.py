@@ -151,6 +151,33 @@ def test_a_bad_parameter_is_a_422_naming_it(
     assert [e["field"] for e in answer.json()["errors"]] == [field]
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "funnel",
+        "funnel.csv",
+        "stages",
+        "stages.csv",
+        "conversion",
+        "conversion.csv",
+        "time-to-advance",
+        "time-to-advance.csv",
+        "drop-off",
+        "drop-off.csv",
+        "alerts",
+    ],
+)
+@pytest.mark.parametrize(("name", "day"), [("to", "9999-12-31"), ("from", "0001-01-01")])
+def test_a_day_out_of_range_is_a_422_naming_it(
+    product: Product, path: str, name: str, day: str
+) -> None:
+    answer = get(product, path, **{name: day})
+    assert answer.status_code == 422, answer.text
+    errors = answer.json()["errors"]
+    assert [e["field"] for e in errors] == [f"query.{name}"]
+    assert "from 1970-01-01 to 2999-12-31" in errors[0]["message"]
+
+
 def test_without_a_consultant_session_the_figures_are_refused(product: Product) -> None:
     for path in ("stages", "funnel", "funnel.csv"):
         assert httpx.get(f"{product.base}/v1/analytics/{path}").status_code == 401
