@@ -17,7 +17,7 @@ from tests.processes import poll
 from tests.product import Product
 
 RUN = uuid.uuid4().hex[:6]
-DAY = date(1990, 1, 1) + timedelta(days=random.SystemRandom().randrange(3600))
+DAY = date(2000, 1, 1) + timedelta(days=random.SystemRandom().randrange(3600))
 WINDOW = {"from": DAY.isoformat(), "to": DAY.isoformat()}
 
 
