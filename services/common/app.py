@@ -94,6 +94,14 @@ def assemble(
     for part in parts:
         for router in part.routers:
             app.include_router(router)
+    # Around every route, so a body is refused before anything reads it; inside CORS, so a
+    # browser on a website can read the 413.
+    app.add_middleware(
+        BodyLimit,
+        default=max_body_bytes,
+        routes={path: n for p in parts for path, n in (p.body_limits or {}).items()},
+    )
+    app.add_middleware(JsonAnswerHeaders)
     if origins := sorted({o for p in parts for o in p.cors_origins}):
         # Websites post events from the browser with a write-only key; no cookies cross origins.
         app.add_middleware(
@@ -104,13 +112,6 @@ def assemble(
             allow_credentials=False,
             max_age=3600,
         )
-    app.add_middleware(JsonAnswerHeaders)
-    # Outermost, so a body is refused before anything reads it.
-    app.add_middleware(
-        BodyLimit,
-        default=max_body_bytes,
-        routes={path: n for p in parts for path, n in (p.body_limits or {}).items()},
-    )
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

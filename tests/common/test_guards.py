@@ -85,6 +85,17 @@ def test_events_are_cut_off_at_1_mib_while_streaming(tmp_path: Path) -> None:
     assert upload.pulled <= MiB + CHUNK
 
 
+def test_a_website_on_another_origin_can_read_the_413(tmp_path: Path) -> None:
+    headers = {
+        "Authorization": "Bearer pk",
+        "Origin": "https://site.example",
+        "Content-Length": str(2 * MiB),
+    }
+    answer = post(product(tmp_path), "/v1/events", b"", headers)
+    assert answer.status_code == 413
+    assert answer.headers["access-control-allow-origin"] == "*"
+
+
 def test_the_csv_import_allows_its_own_20_mib_and_no_more(tmp_path: Path) -> None:
     declared = {"Content-Length": str(21 * MiB)}
     answer = post(product(tmp_path), "/v1/prospects/import", b"", declared)
