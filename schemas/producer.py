@@ -3,27 +3,79 @@
 The prospect id is the website's visitor id. A client-supplied `event_id` makes retries idempotent:
 the same id reaches consumers, which drop what they have already processed. Without one, ingest
 assigns a fresh id. `occurred_at` defaults to the moment ingest received the event.
+
+This format is stricter than the events it becomes, which must keep reading what is already in
+the log: stage and points are JSON integers (not `"3"` nor `true`), `occurred_at` is not before
+EARLIEST_OCCURRED_AT (a website clock at zero), and no text carries control characters or
+bidirectional overrides, which would hide or reorder what a consultant reads on a page.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, TypeAdapter
+from pydantic import AfterValidator, AwareDatetime, Field, Strict, TypeAdapter
 
-from schemas.envelope import Email, Event, Frozen, SubjectId
+from schemas.envelope import BasePoints, Email, Event, Frozen, Stage, SubjectId
 from schemas.values import Cta, Utm
 from schemas.web import CtaClickedV1, InquirySubmittedV1, VisitorIdentifiedV1
 
 MAX_FUTURE_SKEW = timedelta(days=1)
+EARLIEST_OCCURRED_AT = datetime(2000, 1, 1, tzinfo=UTC)
+# C0 and C1 controls, DEL, and the bidirectional embeddings, overrides and isolates.
+HIDDEN_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _shown(text: str | None) -> str | None:
+    if text is not None and (found := HIDDEN_CHARACTERS.search(text)):
+        raise ValueError(
+            f"must not contain control or bidirectional formatting characters "
+            f"(found U+{ord(found.group()):04X})"
+        )
+    return text
+
+
+def _not_too_early(at: datetime) -> datetime:
+    if at < EARLIEST_OCCURRED_AT:
+        raise ValueError(f"must not be before {EARLIEST_OCCURRED_AT.isoformat()}")
+    return at
+
+
+Shown = AfterValidator(_shown)
+OccurredAt = Annotated[AwareDatetime, AfterValidator(_not_too_early)]
+
+
+class SentCta(Cta):
+    """A CTA as a website describes it: integers as integers, text without hidden characters."""
+
+    id: Annotated[str, Field(min_length=1, max_length=200), Shown]
+    label: Annotated[str, Field(max_length=500), Shown] = ""
+    stage: Annotated[Stage, Strict()]
+    points: Annotated[BasePoints, Strict()]
+    required_tier: Annotated[str | None, Field(max_length=100), Shown] = None
+
+
+class SentUtm(Utm):
+    """UTM attribution as a website sends it; text without hidden characters."""
+
+    source: Annotated[str | None, Field(max_length=200), Shown] = None
+    medium: Annotated[str | None, Field(max_length=200), Shown] = None
+    campaign: Annotated[str | None, Field(max_length=200), Shown] = None
+
+
+Page = Annotated[str | None, Field(max_length=2000), Shown]
 
 
 class _Sent(Frozen):
     event_id: uuid.UUID | None = Field(default=None, description="client uuid; retries reuse it")
-    occurred_at: AwareDatetime | None = None
-    visitor_id: SubjectId
+    occurred_at: OccurredAt | None = Field(
+        default=None,
+        description=f"not before {EARLIEST_OCCURRED_AT.date()}, nor a day after receipt",
+    )
+    visitor_id: Annotated[SubjectId, Shown]
 
     def envelope(self, received_at: datetime) -> dict[str, object]:
         occurred = self.occurred_at or received_at
@@ -40,18 +92,18 @@ class SentCtaClick(_Sent):
     """A CTA click, as a website sends it."""
 
     type: Literal["cta.clicked"]
-    email: Email | None = None
-    cta: Cta
-    page: str | None = Field(default=None, max_length=2000)
-    utm: Utm = Utm()
+    email: Annotated[Email | None, Shown] = None
+    cta: SentCta
+    page: Page = None
+    utm: SentUtm = SentUtm()
 
     def to_event(self, received_at: datetime) -> Event:
         return CtaClickedV1(
             **self.envelope(received_at),
             email=self.email,
-            cta=self.cta,
+            cta=Cta(**self.cta.model_dump()),
             page=self.page,
-            utm=self.utm,
+            utm=Utm(**self.utm.model_dump()),
         )
 
 
@@ -59,10 +111,10 @@ class SentInquiry(_Sent):
     """An inquiry-form submission, as a website sends it."""
 
     type: Literal["inquiry.submitted"]
-    email: Email
-    form_id: str = Field(min_length=1, max_length=200)
-    page: str | None = Field(default=None, max_length=2000)
-    utm: Utm = Utm()
+    email: Annotated[Email, Shown]
+    form_id: Annotated[str, Field(min_length=1, max_length=200), Shown]
+    page: Page = None
+    utm: SentUtm = SentUtm()
 
     def to_event(self, received_at: datetime) -> Event:
         return InquirySubmittedV1(
@@ -70,7 +122,7 @@ class SentInquiry(_Sent):
             email=self.email,
             form_id=self.form_id,
             page=self.page,
-            utm=self.utm,
+            utm=Utm(**self.utm.model_dump()),
         )
 
 
@@ -78,7 +130,7 @@ class SentIdentify(_Sent):
     """The website learnt a visitor's email."""
 
     type: Literal["visitor.identified"]
-    email: Email
+    email: Annotated[Email, Shown]
 
     def to_event(self, received_at: datetime) -> Event:
         return VisitorIdentifiedV1(**self.envelope(received_at), email=self.email)

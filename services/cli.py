@@ -214,12 +214,13 @@ def add_user(
     """Add a consultant account; the password is read from standard input (one line)."""
     import asyncio
 
+    from services import embedded
     from services.alerts.accounts import create_account
 
     password = _password_from_stdin()
     if database_url is None:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        database_url = f"sqlite:///{(data_dir / 'alerts.db').resolve()}"
+        embedded.private_data_dir(data_dir)
+        database_url = f"sqlite:///{(data_dir / embedded.ALERTS_DB).resolve()}"
     try:
         added = asyncio.run(create_account(database_url, email, password, role))
     except ValueError as exc:

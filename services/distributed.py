@@ -55,4 +55,5 @@ def create_app(common: CommonSettings | None = None) -> FastAPI:
         transport,
         session_secret=secret,
         producer_keys=common.producer_keys(),
+        max_body_bytes=common.max_body_bytes,
     )

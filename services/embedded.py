@@ -26,13 +26,27 @@ from services.projections.settings import ProjectionsSettings
 SESSION_SECRET_FILE = "session-secret"
 INGEST_KEY_FILE = "ingest-api-key"
 ALERTS_DB = "alerts.db"  # also where `crm-journey users add` keeps consultant accounts
+DATABASES = ("events.db", "journey.db", ALERTS_DB, "projections.db", "planning.db")
+
+
+def private_data_dir(data_dir: Path) -> None:
+    """The data directory 0700 and every file in it 0600, tightened if an older version left
+    them readable. The databases are created empty (a valid SQLite file) and private before
+    SQLite opens them, since SQLite gives its WAL and SHM files the database file's mode."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
+    for name in DATABASES:
+        os.close(os.open(data_dir / name, os.O_WRONLY | os.O_CREAT, 0o600))
+    for path in data_dir.iterdir():
+        if path.is_file() and not path.is_symlink():
+            path.chmod(0o600)
 
 
 def kept_secret(data_dir: Path, name: str) -> str:
     """A secret generated once and kept (mode 0600) in the data directory."""
     path = data_dir / name
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_data_dir(data_dir)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(new_secret())
@@ -49,7 +63,7 @@ def producer_keys(common: CommonSettings, data_dir: Path) -> frozenset[str]:
 
 def create_app(data_dir: Path, common: CommonSettings | None = None) -> FastAPI:
     common = common or CommonSettings()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_data_dir(data_dir)
     transport = EmbeddedLog(data_dir / "events.db")
     journey_engine = create_engine(sqlite_url(data_dir / "journey.db"))
     alerts_engine = create_engine(sqlite_url(data_dir / ALERTS_DB))
@@ -68,4 +82,5 @@ def create_app(data_dir: Path, common: CommonSettings | None = None) -> FastAPI:
         transport,
         session_secret=secret,
         producer_keys=producer_keys(common, data_dir),
+        max_body_bytes=common.max_body_bytes,
     )

@@ -202,11 +202,11 @@ def _decode(cursor: str) -> store.Position:
         priority, at, last_id = raw.split("|")
         if priority not in PRIORITIES:
             raise ValueError("a cursor names a priority")
-        after = priority, datetime.fromisoformat(at), str(uuid.UUID(last_id))
-        if after[1].tzinfo is None:
+        when = datetime.fromisoformat(at)
+        if when.tzinfo is None:
             raise ValueError("a cursor's time carries its zone")
-        return after
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        return priority, when.astimezone(UTC), str(uuid.UUID(last_id))
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as exc:
         raise RequestValidationError(
             [
                 {

@@ -100,4 +100,5 @@ def create_app(
         [build(engine, transport, settings, common, session_secret=secret)],
         transport,
         session_secret=secret,
+        max_body_bytes=common.max_body_bytes,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -17,6 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from services.common.guards import DEFAULT_MAX_BODY_BYTES, BodyLimit, JsonAnswerHeaders
 from services.common.transport import Subscription, Transport
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ class ServiceParts:
     shutdown: Callable[[], Awaitable[None]] | None = None
     ready: Callable[[], Awaitable[bool]] | None = None
     cors_origins: Sequence[str] = ()
+    # Paths whose bodies have a limit of their own instead of the process's.
+    body_limits: Mapping[str, int] | None = None
 
 
 def tune_gc() -> None:
@@ -57,6 +60,7 @@ def assemble(
     *,
     session_secret: str,
     producer_keys: frozenset[str] = frozenset(),
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
     started = {"transport": False}
 
@@ -90,6 +94,14 @@ def assemble(
     for part in parts:
         for router in part.routers:
             app.include_router(router)
+    # Around every route, so a body is refused before anything reads it; inside CORS, so a
+    # browser on a website can read the 413.
+    app.add_middleware(
+        BodyLimit,
+        default=max_body_bytes,
+        routes={path: n for p in parts for path, n in (p.body_limits or {}).items()},
+    )
+    app.add_middleware(JsonAnswerHeaders)
     if origins := sorted({o for p in parts for o in p.cors_origins}):
         # Websites post events from the browser with a write-only key; no cookies cross origins.
         app.add_middleware(

@@ -21,6 +21,9 @@ class CommonSettings(BaseSettings):
     data_dir: Path = Path(".crm-data")
     ingest_api_keys: SecretStr = SecretStr("")
     ingest_cors_origins: str = Field(default="*", description="comma-separated, for browsers")
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="request bodies beyond this are refused (413)"
+    )
     session_secret: SecretStr = SecretStr("")
     session_ttl_hours: int = Field(default=12, ge=1)
     log_level: str = "INFO"

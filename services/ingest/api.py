@@ -29,13 +29,14 @@ def router(transport: Transport) -> APIRouter:
     async def accept_events(request: Request, _key: ProducerKey) -> JSONResponse:
         """Accept one event or `{"events": [...]}`. Valid items are published; invalid items get
         per-item errors naming the field and the reason. 202 when at least one was accepted."""
+        # The body is at most MAX_BODY_BYTES: `assemble`'s BodyLimit stops it while it streams.
         raw = await request.body()
-        if len(raw) > MAX_BODY_BYTES:
-            return _error(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             return _error(400, f"the body is not valid JSON: {exc}")
+        except RecursionError:
+            return _error(400, "the body nests arrays or objects too deeply to be an event")
         single = not (isinstance(body, dict) and "events" in body and "type" not in body)
         items = [body] if single else body["events"]
         if not isinstance(items, list) or not items:

@@ -8,12 +8,17 @@ from services.common.app import ServiceParts, assemble
 from services.common.kafka import KafkaTransport
 from services.common.settings import CommonSettings
 from services.common.transport import Transport
-from services.ingest.api import router
+from services.ingest.api import MAX_BODY_BYTES, router
 
 
 def build(transport: Transport, settings: CommonSettings) -> ServiceParts:
     origins = [o.strip() for o in settings.ingest_cors_origins.split(",") if o.strip()]
-    return ServiceParts("ingest", routers=[router(transport)], cors_origins=origins)
+    return ServiceParts(
+        "ingest",
+        routers=[router(transport)],
+        cors_origins=origins,
+        body_limits={"/v1/events": MAX_BODY_BYTES},
+    )
 
 
 def create_app(settings: CommonSettings | None = None) -> FastAPI:
@@ -25,4 +30,5 @@ def create_app(settings: CommonSettings | None = None) -> FastAPI:
         transport,
         session_secret=settings.session_secret.get_secret_value(),
         producer_keys=settings.producer_keys(),
+        max_body_bytes=settings.max_body_bytes,
     )

@@ -12,7 +12,7 @@ from services.common.kafka import KafkaTransport
 from services.common.outbox import Relay
 from services.common.settings import CommonSettings
 from services.common.transport import Subscription, Transport
-from services.journey.api import router
+from services.journey.api import MAX_IMPORT_BYTES, router
 from services.journey.domain.rules import DEFAULT_RULES, Rules
 from services.journey.handlers import Journey
 from services.journey.rules_file import load_rules
@@ -51,6 +51,7 @@ def build(engine: AsyncEngine, transport: Transport, settings: JourneySettings) 
         started=relay.start,
         shutdown=shutdown,
         ready=lambda: database_ready(engine),
+        body_limits={"/v1/prospects/import": MAX_IMPORT_BYTES},
     )
 
 
@@ -66,4 +67,5 @@ def create_app(
         [build(engine, transport, settings)],
         transport,
         session_secret=common.session_secret.get_secret_value(),
+        max_body_bytes=common.max_body_bytes,
     )

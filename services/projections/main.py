@@ -124,4 +124,5 @@ def create_app(
         [build(engine, settings)],
         transport,
         session_secret=common.session_secret.get_secret_value(),
+        max_body_bytes=common.max_body_bytes,
     )

@@ -182,6 +182,21 @@ def test_a_bad_filter_is_reported_on_the_page_and_left_out(product: Product, pag
     expect(page.locator("svg.chart")).to_have_count(5)
 
 
+def test_a_day_out_of_range_is_reported_on_the_page_and_left_out(
+    product: Product, page: Page
+) -> None:
+    log_in(page, product.base, PATH, add_consultant(product, "analyst"))
+    answer = page.goto(f"{product.base}{PATH}?from=0001-01-01&to=9999-12-31")
+    assert answer is not None and answer.status == 422
+    expect(page.locator(".errors li")).to_have_text(
+        [
+            "From must be a day from 1970-01-01 to 2999-12-31.",
+            "To must be a day from 1970-01-01 to 2999-12-31.",
+        ]
+    )
+    expect(page.locator("svg.chart")).to_have_count(5)
+
+
 def test_a_visit_without_a_session_is_sent_to_the_login_page(product: Product) -> None:
     answer = httpx.get(f"{product.base}{PATH}?from=2020-01-01", follow_redirects=False)
     assert answer.status_code == 303

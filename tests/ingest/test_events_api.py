@@ -133,6 +133,45 @@ def test_a_body_that_is_not_json_is_a_400_and_nothing_is_published(product: Prod
     assert product.published() == before
 
 
+def test_a_body_nested_1100_deep_is_a_400_naming_the_nesting(product: Product) -> None:
+    before = product.published()
+    for raw in (b"[" * 1100 + b"]" * 1100, b'{"a":' * 1100 + b"1" + b"}" * 1100):
+        answer = product.post(raw=raw)
+        assert answer.status_code == 400
+        assert "nests" in answer.json()["detail"]
+    assert product.published() == before
+
+
+def test_a_body_over_1_mib_is_a_413_and_nothing_is_published(product: Product) -> None:
+    before = product.published()
+    answer = product.post(raw=b"[" + b" " * (1024 * 1024) + b"]")
+    assert answer.status_code == 413
+    assert "larger than 1048576 bytes" in answer.json()["detail"]
+    assert product.published() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        ("cta__stage", "3", "cta.stage"),
+        ("cta__stage", True, "cta.stage"),
+        ("cta__points", "10", "cta.points"),
+        ("occurred_at", "1970-01-01T00:00:00Z", "occurred_at"),
+        ("visitor_id", "v-\x00-1", "visitor_id"),
+        ("visitor_id", "v-\u202egnp.exe", "visitor_id"),
+        ("cta__id", "cta\x1b[31m", "cta.id"),
+    ],
+)
+def test_lax_producer_input_is_a_422_naming_the_field(
+    product: Product, path: str, value: object, field: str
+) -> None:
+    before = product.published()
+    answer = product.post(click("v-lax", **{path: value}))
+    assert answer.status_code == 422
+    assert [e["field"] for e in answer.json()["errors"]] == [field]
+    assert product.published() == before
+
+
 def test_a_batch_accepts_the_valid_items_and_names_the_invalid_ones(product: Product) -> None:
     visitor = f"v-{uuid.uuid4().hex[:8]}"
     before = product.published()

@@ -17,7 +17,7 @@ from tests.processes import poll
 from tests.product import Product
 
 RUN = uuid.uuid4().hex[:6]
-DAY = date(1990, 1, 1) + timedelta(days=random.SystemRandom().randrange(3600))
+DAY = date(2000, 1, 1) + timedelta(days=random.SystemRandom().randrange(3600))
 WINDOW = {"from": DAY.isoformat(), "to": DAY.isoformat()}
 
 
@@ -149,6 +149,33 @@ def test_a_bad_parameter_is_a_422_naming_it(
     answer = get(product, path, **params)
     assert answer.status_code == 422, answer.text
     assert [e["field"] for e in answer.json()["errors"]] == [field]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "funnel",
+        "funnel.csv",
+        "stages",
+        "stages.csv",
+        "conversion",
+        "conversion.csv",
+        "time-to-advance",
+        "time-to-advance.csv",
+        "drop-off",
+        "drop-off.csv",
+        "alerts",
+    ],
+)
+@pytest.mark.parametrize(("name", "day"), [("to", "9999-12-31"), ("from", "0001-01-01")])
+def test_a_day_out_of_range_is_a_422_naming_it(
+    product: Product, path: str, name: str, day: str
+) -> None:
+    answer = get(product, path, **{name: day})
+    assert answer.status_code == 422, answer.text
+    errors = answer.json()["errors"]
+    assert [e["field"] for e in errors] == [f"query.{name}"]
+    assert "from 1970-01-01 to 2999-12-31" in errors[0]["message"]
 
 
 def test_without_a_consultant_session_the_figures_are_refused(product: Product) -> None:

@@ -27,6 +27,19 @@ FORM_KEY = "form:"
 FORM_LABEL = "Form: "
 
 
+# The days a window may name: wider than any history, narrow enough that the day after the last
+# one, and every database's timestamps, stay in range.
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
+def day_in_range(day: date) -> date:
+    """Raises ValueError for a day outside FIRST_DAY..LAST_DAY."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"must be a day from {FIRST_DAY} to {LAST_DAY}")
+    return day
+
+
 @dataclass(frozen=True)
 class Window:
     """[start, end) in UTC; None leaves that side open. Built from whole days, both inclusive."""
@@ -36,7 +49,10 @@ class Window:
 
     @classmethod
     def of_days(cls, first: date | None, last: date | None) -> Window:
-        """Raises ValueError when the last day comes before the first."""
+        """Raises ValueError when the last day comes before the first, or either is out of range."""
+        for day in (first, last):
+            if day is not None:
+                day_in_range(day)
         if first is not None and last is not None and last < first:
             raise ValueError("`to` is before `from`")
         start = datetime.combine(first, time(), UTC) if first else None

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.projections.models.analytics import DIMENSION_LABELS, DIMENSIONS
+from services.projections.models.analytics import DIMENSION_LABELS, DIMENSIONS, FIRST_DAY, LAST_DAY
 from services.projections.pages.analyticsdashboard_charts import charts, group_of, percent
 from services.projections.pages.layout import ConsultantPage, Pages
 from services.projections.settings import ProjectionsSettings
@@ -62,6 +62,9 @@ def parse_form(typed: dict[str, str], settings: ProjectionsSettings) -> Form:
                 day = date.fromisoformat(text)
             except ValueError:
                 form.errors.append(f"{label} must be a date (YYYY-MM-DD).")
+                continue
+            if not FIRST_DAY <= day <= LAST_DAY:
+                form.errors.append(f"{label} must be a day from {FIRST_DAY} to {LAST_DAY}.")
                 continue
             if key == "from":
                 form.first = day

@@ -25,4 +25,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     when = datetime.fromisoformat(at)
     if not sep or not last or when.tzinfo is None:
         raise ValueError("not a cursor")
-    return when, last
+    try:
+        return as_utc(when), last
+    except OverflowError as exc:  # a made-up time near year 1 or 9999
+        raise ValueError("not a cursor") from exc

@@ -9,9 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic import AfterValidator
 
 from services.common.auth import ConsultantSession
 from services.projections.models.analytics import (
+    FIRST_DAY,
+    LAST_DAY,
     AdvanceTimes,
     Conversion,
     Dimension,
@@ -20,6 +23,7 @@ from services.projections.models.analytics import (
     Window,
     advance_csv,
     conversion_csv,
+    day_in_range,
     drop_off_csv,
     funnel_csv,
     stages_csv,
@@ -36,10 +40,14 @@ from services.projections.web.reports import (
 )
 
 PREFIX = "/v1/analytics"
+Day = Annotated[date, AfterValidator(day_in_range)]
 From = Annotated[
-    date | None, Query(alias="from", description="first day (UTC), inclusive: YYYY-MM-DD")
+    Day | None,
+    Query(alias="from", description=f"first day (UTC), inclusive: {FIRST_DAY} to {LAST_DAY}"),
 ]
-To = Annotated[date | None, Query(description="last day (UTC), inclusive: YYYY-MM-DD")]
+To = Annotated[
+    Day | None, Query(description=f"last day (UTC), inclusive: {FIRST_DAY} to {LAST_DAY}")
+]
 Target = Annotated[
     int, Query(ge=2, le=6, description="converted = reached this stage at some time")
 ]
