@@ -27,6 +27,7 @@ from services.common.auth import (
     Consultant,
     ConsultantSession,
     issue_token,
+    refuse_cross_site,
 )
 from services.common.db import create_engine, migrate
 
@@ -211,6 +212,8 @@ def accounts_router(
 
     @api.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
     async def logout(request: Request) -> Response:
+        if SESSION_COOKIE in request.cookies:
+            refuse_cross_site(request)
         response = Response(status_code=status.HTTP_204_NO_CONTENT)
         response.delete_cookie(
             SESSION_COOKIE,

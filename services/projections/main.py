@@ -119,9 +119,11 @@ def create_app(
     common = common or CommonSettings()
     engine = create_engine(settings.database_url or common.database_url)
     transport = KafkaTransport.from_settings(common, "crm-projections")
-    return assemble(
+    app = assemble(
         "Hero Journey CRM projections",
         [build(engine, settings)],
         transport,
         session_secret=common.session_secret.get_secret_value(),
     )
+    app.state.session_origins = common.session_origins_allowed()
+    return app
