@@ -107,3 +107,12 @@ def test_a_page_of_another_origin_cannot_acknowledge_an_alert_with_the_consultan
     )
     assert status == 200
     assert product.get(f"/v1/alerts/{alert}").json()["status"] == "acknowledged"
+
+
+def test_the_log_out_button_ends_the_pages_session(page: Page, product: Product) -> None:
+    enter(page, product.base, "/customerjourney", add_consultant(product, "leaving"))
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(f"{product.base}/login")
+    assert not [c for c in page.context.cookies() if c["name"] == "crm_session"]
+    page.goto(f"{product.base}/customerjourney")
+    page.wait_for_url(f"{product.base}/login?next=/customerjourney")
