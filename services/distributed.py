@@ -31,7 +31,7 @@ def create_app(common: CommonSettings | None = None) -> FastAPI:
     # One producer and one broker for the process; every subscription keeps its own group.
     transport = KafkaTransport.from_settings(common, "crm-all")
     secret = common.session_secret.get_secret_value()
-    return assemble(
+    app = assemble(
         "Hero Journey CRM",
         [
             build_ingest(transport, common),
@@ -56,4 +56,6 @@ def create_app(common: CommonSettings | None = None) -> FastAPI:
         session_secret=secret,
         producer_keys=common.producer_keys(),
         max_body_bytes=common.max_body_bytes,
+        session_origins=common.session_origins_allowed(),
     )
+    return app

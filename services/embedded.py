@@ -70,7 +70,7 @@ def create_app(data_dir: Path, common: CommonSettings | None = None) -> FastAPI:
     projections_engine = create_engine(sqlite_url(data_dir / "projections.db"))
     planning_engine = create_engine(sqlite_url(data_dir / "planning.db"))
     secret = session_secret(common, data_dir)
-    return assemble(
+    app = assemble(
         "Hero Journey CRM",
         [
             build_ingest(transport, common),
@@ -83,4 +83,6 @@ def create_app(data_dir: Path, common: CommonSettings | None = None) -> FastAPI:
         session_secret=secret,
         producer_keys=producer_keys(common, data_dir),
         max_body_bytes=common.max_body_bytes,
+        session_origins=common.session_origins_allowed(),
     )
+    return app

@@ -1,5 +1,5 @@
-"""Consultant accounts: scrypt-hashed passwords, login into stateless session tokens, and a
-per-email lock after repeated failed logins."""
+"""Consultant accounts: scrypt-hashed passwords, and login into stateless session tokens,
+slowed down per client address after repeated failed logins."""
 
 from __future__ import annotations
 
@@ -8,12 +8,8 @@ import base64
 import functools
 import hashlib
 import hmac
-import math
 import re
 import secrets
-import time
-from collections import deque
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +19,7 @@ from sqlalchemy import Boolean, Column, DateTime, MetaData, String, Table, false
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.alerts.throttle import LoginThrottle, client_key
 from services.common.auth import (
     ROLES,
     SESSION_COOKIE,
@@ -30,6 +27,7 @@ from services.common.auth import (
     Consultant,
     ConsultantSession,
     issue_token,
+    refuse_cross_site,
 )
 from services.common.db import create_engine, migrate
 
@@ -155,48 +153,6 @@ async def create_account(database_url: str, email: str, password: str, role: str
         await engine.dispose()
 
 
-class LoginThrottle:
-    """Login attempts per email that have not succeeded, within a window, in this process's
-    memory: enough to stop an online guessing run against one account. Counts reset on restart,
-    are not shared between instances, and are bounded (the least recent emails go first)."""
-
-    def __init__(
-        self,
-        limit: int = 5,
-        window_s: float = 15 * 60,
-        *,
-        max_emails: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
-    ):
-        self.limit, self.window_s, self.max_emails, self.clock = limit, window_s, max_emails, clock
-        self._failures: dict[str, deque[float]] = {}
-
-    def retry_after(self, email: str) -> int | None:
-        """Seconds until the email may try again, or None when it may try now."""
-        now = self.clock()
-        failures = self._failures.get(email)
-        if failures is None:
-            return None
-        while failures and failures[0] <= now - self.window_s:
-            failures.popleft()
-        if not failures:
-            del self._failures[email]
-            return None
-        if len(failures) < self.limit:
-            return None
-        return max(1, math.ceil(failures[0] + self.window_s - now))
-
-    def attempted(self, email: str) -> None:
-        failures = self._failures.pop(email, None) or deque()
-        failures.append(self.clock())
-        self._failures[email] = failures  # re-inserted last: the dict is ordered by recency
-        while len(self._failures) > self.max_emails:
-            del self._failures[next(iter(self._failures))]
-
-    def succeeded(self, email: str) -> None:
-        self._failures.pop(email, None)
-
-
 class Login(BaseModel):
     email: str = Field(max_length=320)
     password: str = Field(max_length=MAX_PASSWORD)
@@ -229,18 +185,19 @@ def accounts_router(
     @api.post("/login", responses={401: {}, 429: {}})
     async def login(body: Login, request: Request, response: Response) -> LoggedIn:
         email = normalise_email(body.email)
-        if (wait := guard.retry_after(email)) is not None:
+        address = client_key(request.client.host if request.client else None)
+        if (wait := guard.retry_after(email, address)) is not None:
             raise HTTPException(
                 status.HTTP_429_TOO_MANY_REQUESTS,
-                detail="too many failed logins for this email; try again later",
+                detail=f"too many failed logins from this address; try again in {wait} s",
                 headers={"Retry-After": str(wait)},
             )
         # Counted before checking, so guesses sent in parallel cannot all slip under the limit.
-        guard.attempted(email)
+        guard.attempted(email, address)
         who = await authenticate(engine, email, body.password)
         if who is None:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=BAD_CREDENTIALS)
-        guard.succeeded(email)
+        guard.succeeded(email, address)
         token = issue_token(secret, who.email, who.role, ttl_s)
         response.set_cookie(
             SESSION_COOKIE,
@@ -255,6 +212,8 @@ def accounts_router(
 
     @api.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
     async def logout(request: Request) -> Response:
+        if SESSION_COOKIE in request.cookies:
+            refuse_cross_site(request)
         response = Response(status_code=status.HTTP_204_NO_CONTENT)
         response.delete_cookie(
             SESSION_COOKIE,

@@ -95,10 +95,12 @@ def create_app(
     engine = create_engine(settings.database_url or common.database_url)
     secret = common.session_secret.get_secret_value()
     transport = KafkaTransport.from_settings(common, "crm-alerts")
-    return assemble(
+    app = assemble(
         "Hero Journey CRM alerts",
         [build(engine, transport, settings, common, session_secret=secret)],
         transport,
         session_secret=secret,
         max_body_bytes=common.max_body_bytes,
+        session_origins=common.session_origins_allowed(),
     )
+    return app

@@ -61,6 +61,7 @@ def assemble(
     session_secret: str,
     producer_keys: frozenset[str] = frozenset(),
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    session_origins: frozenset[str] = frozenset(),
 ) -> FastAPI:
     started = {"transport": False}
 
@@ -89,6 +90,7 @@ def assemble(
     # Swagger UI and ReDoc load their assets from a CDN; the OpenAPI document stays served.
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.session_secret = session_secret
+    app.state.session_origins = session_origins
     app.state.producer_keys = producer_keys
     app.state.transport = transport
     for part in parts:

@@ -1,6 +1,8 @@
 """Who may call what. Producers (websites) hold write-only keys; consultants hold signed,
 expiring session tokens, accepted as a bearer token (API) or a cookie (pages). Tokens are
-verified with the shared secret alone, so every service checks them without a shared table."""
+verified with the shared secret alone, so every service checks them without a shared table.
+A request that changes state with the cookie must be JSON from the product's own pages (or an
+origin in `app.state.session_origins`), which no form or script of another site can send."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from fastapi import Depends, HTTPException, Request, status
 
 SESSION_COOKIE = "crm_session"
 ROLES = ("consultant", "admin")
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass(frozen=True)
@@ -69,15 +72,51 @@ def _unauthorized(detail: str) -> HTTPException:
 
 
 def consultant(request: Request) -> Consultant:
-    """FastAPI dependency: the consultant behind the request's session, or 401."""
+    """FastAPI dependency: the consultant behind the request's session, or 401; 403 for a
+    cookie-authenticated change of state that is not a same-origin JSON request."""
     secret: str = request.app.state.session_secret
-    token = _bearer(request) or request.cookies.get(SESSION_COOKIE)
+    bearer = _bearer(request)
+    token = bearer or request.cookies.get(SESSION_COOKIE)
     if token is None:
         raise _unauthorized("a consultant session is required (Authorization: Bearer <token>)")
     who = verify_token(secret, token)
     if who is None:
         raise _unauthorized("the session token is invalid or expired")
+    if bearer is None:
+        refuse_cross_site(request)
     return who
+
+
+def refuse_cross_site(request: Request) -> None:
+    """403 unless a state-changing request is JSON sent by the product's own pages (or an
+    allowed origin): a cross-site form cannot send JSON, and a cross-site script that does
+    is named by `Sec-Fetch-Site` and `Origin`, which browsers set and pages cannot forge."""
+    if request.method not in STATE_CHANGING:
+        return
+    media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media != "application/json":
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="a change made with the session cookie must be a JSON request "
+            "(Content-Type: application/json); API clients use Authorization: Bearer <token>",
+        )
+    if not _from_allowed_origin(request):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="a change made with the session cookie must come from this site's own pages; "
+            "API clients use Authorization: Bearer <token>",
+        )
+
+
+def _from_allowed_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    allowed: frozenset[str] = getattr(request.app.state, "session_origins", frozenset())
+    if origin is not None and origin in allowed:
+        return True
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site == "same-origin"
+    return origin == f"{request.url.scheme}://{request.url.netloc}"
 
 
 def page_session(request: Request) -> Consultant | None:

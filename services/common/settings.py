@@ -26,9 +26,19 @@ class CommonSettings(BaseSettings):
     )
     session_secret: SecretStr = SecretStr("")
     session_ttl_hours: int = Field(default=12, ge=1)
+    session_origins: str = Field(
+        default="",
+        description="comma-separated origins, besides the product's own, whose pages may change "
+        "state with the session cookie",
+    )
     log_level: str = "INFO"
 
     def producer_keys(self) -> frozenset[str]:
         return frozenset(
             k.strip() for k in self.ingest_api_keys.get_secret_value().split(",") if k.strip()
+        )
+
+    def session_origins_allowed(self) -> frozenset[str]:
+        return frozenset(
+            o.strip().rstrip("/") for o in self.session_origins.split(",") if o.strip()
         )

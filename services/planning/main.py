@@ -61,10 +61,12 @@ def create_app(
     common = common or CommonSettings()
     engine = create_engine(settings.database_url or common.database_url)
     transport = KafkaTransport.from_settings(common, "crm-planning")
-    return assemble(
+    app = assemble(
         "Hero Journey CRM planning",
         [build(engine, transport, settings)],
         transport,
         session_secret=common.session_secret.get_secret_value(),
         max_body_bytes=common.max_body_bytes,
+        session_origins=common.session_origins_allowed(),
     )
+    return app

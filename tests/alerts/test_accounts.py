@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.alerts import accounts
 from services.alerts.accounts import (
     BAD_CREDENTIALS,
-    LoginThrottle,
     accounts_metadata,
     accounts_router,
     add_consultant,
     authenticate,
     consultants,
 )
+from services.alerts.throttle import Backoff, LoginThrottle, client_key
 from services.common.auth import SESSION_COOKIE, issue_token, verify_token
 from services.common.db import create_engine, migrate
 from tests.alerts.serving import SECRET, database_url
@@ -60,8 +60,11 @@ def api(engine: AsyncEngine, clock: Clock | None = None) -> FastAPI:
     return app
 
 
-def client(app: FastAPI, base: str = "http://testserver") -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base)
+def client(
+    app: FastAPI, base: str = "http://testserver", address: str = "127.0.0.1"
+) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url=base)
 
 
 async def test_passwords_are_stored_as_salted_scrypt_hashes(engine: AsyncEngine) -> None:
@@ -193,33 +196,114 @@ async def test_wrong_password_and_unknown_email_get_the_same_generic_401(
     assert "set-cookie" not in wrong.headers
 
 
-async def test_five_failed_logins_lock_that_email_out_for_fifteen_minutes(
+async def login(http: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
+    return await http.post("/v1/auth/login", json={"email": email, "password": password})
+
+
+async def test_guesses_slow_the_guessing_address_while_the_owner_elsewhere_logs_in(
     engine: AsyncEngine,
 ) -> None:
     await add_consultant(engine, "ann@example.com", PASSWORD, "consultant")
-    await add_consultant(engine, "bob@example.com", PASSWORD, "consultant")
     clock = Clock()
-    async with client(api(engine, clock)) as http:
-
-        async def login(email: str, password: str) -> httpx.Response:
-            return await http.post("/v1/auth/login", json={"email": email, "password": password})
-
-        for minute in range(5):
-            clock.now = 1000.0 + minute * 60
+    app = api(engine, clock)
+    async with (
+        client(app, address="203.0.113.66") as attacker,
+        client(app, address="198.51.100.7") as owner,
+    ):
+        for guess in range(5):
             assert (
-                await login("ann@example.com", "guess number " + str(minute))
+                await login(attacker, "ann@example.com", f"guess {guess}" * 3)
             ).status_code == 401
-        locked = await login("ANN@example.com", PASSWORD)
-        other = await login("bob@example.com", PASSWORD)
-        clock.now = 1000.0 + 15 * 60 - 1
-        still_locked = await login("ann@example.com", PASSWORD)
-        clock.now = 1000.0 + 15 * 60
-        after_first_expired = await login("ann@example.com", PASSWORD)
-    assert locked.status_code == 429 and locked.headers["retry-after"] == "660"
-    assert "set-cookie" not in locked.headers
-    assert other.status_code == 200
-    assert still_locked.status_code == 429 and still_locked.headers["retry-after"] == "1"
-    assert after_first_expired.status_code == 200
+        slowed = await login(attacker, "ANN@example.com", "guess 5" * 3)
+        from_home = await login(owner, "ann@example.com", PASSWORD)
+        clock.now += 1
+        sixth = await login(attacker, "ann@example.com", "guess 6" * 3)
+        slowed_longer = await login(attacker, "ann@example.com", "guess 7" * 3)
+        clock.now += 2
+        seventh = await login(attacker, "ann@example.com", "guess 7" * 3)
+        slowed_longer_still = await login(attacker, "ann@example.com", "guess 8" * 3)
+    assert slowed.status_code == 429 and slowed.headers["retry-after"] == "1"
+    assert "set-cookie" not in slowed.headers
+    assert from_home.status_code == 200 and "set-cookie" in from_home.headers
+    assert (sixth.status_code, seventh.status_code) == (401, 401)
+    assert slowed_longer.status_code == 429 and slowed_longer.headers["retry-after"] == "2"
+    assert slowed_longer_still.headers["retry-after"] == "4"
+
+
+async def test_delays_grow_to_at_most_fifteen_minutes_and_never_lock_the_right_password_out(
+    engine: AsyncEngine,
+) -> None:
+    await add_consultant(engine, "ann@example.com", PASSWORD, "consultant")
+    clock = Clock()
+    async with client(api(engine, clock), address="203.0.113.66") as http:
+        waits = []
+        for guess in range(20):
+            answer = await login(http, "ann@example.com", f"guess {guess}" * 3)
+            if answer.status_code == 429:
+                waits.append(int(answer.headers["retry-after"]))
+                clock.now += waits[-1]
+                answer = await login(http, "ann@example.com", f"guess {guess}" * 3)
+            assert answer.status_code == 401
+        assert max(waits) == 15 * 60
+        wait = int((await login(http, "ann@example.com", PASSWORD)).headers["retry-after"])
+        clock.now += wait
+        owner = await login(http, "ann@example.com", PASSWORD)
+    assert waits[:6] == [1, 2, 4, 8, 16, 32]
+    assert owner.status_code == 200
+
+
+async def test_spraying_many_emails_from_one_address_is_slowed_down(engine: AsyncEngine) -> None:
+    await add_consultant(engine, "ann@example.com", PASSWORD, "consultant")
+    clock = Clock()
+    app = api(engine, clock)
+    async with (
+        client(app, address="203.0.113.66") as sprayer,
+        client(app, address="198.51.100.7") as owner,
+    ):
+        answers = [
+            (await login(sprayer, f"user{n}@example.com", "Summer2026!!")).status_code
+            for n in range(30)
+        ]
+        from_home = await login(owner, "ann@example.com", PASSWORD)
+        clock.now += 20 * 60
+        later = await login(sprayer, "ann@example.com", PASSWORD)
+    assert answers == [401] * 20 + [429] * 10
+    assert from_home.status_code == 200
+    assert later.status_code == 200
+
+
+async def test_a_throttled_answer_is_the_same_for_a_known_and_an_unknown_email(
+    engine: AsyncEngine,
+) -> None:
+    await add_consultant(engine, "ann@example.com", PASSWORD, "consultant")
+    async with client(api(engine, Clock()), address="203.0.113.66") as http:
+        for n in range(20):
+            await login(http, f"user{n}@example.com", "Summer2026!!")
+        known = await login(http, "ann@example.com", "Summer2026!!")
+        unknown = await login(http, "nobody@example.com", "Summer2026!!")
+    assert known.status_code == unknown.status_code == 429
+    assert known.json() == unknown.json()
+    assert known.headers["retry-after"] == unknown.headers["retry-after"]
+
+
+def test_an_attacker_cycling_addresses_and_emails_cannot_grow_the_counters_without_bound() -> None:
+    clock = Clock()
+    throttle = LoginThrottle(
+        per_address=Backoff(free=20, forgive_every_s=60, max_keys=100, clock=clock),
+        per_email=Backoff(free=5, forgive_every_s=900, max_keys=100, clock=clock),
+    )
+    for n in range(5000):
+        throttle.attempted(f"user{n}@example.com", client_key(f"10.{n // 256 % 256}.{n % 256}.1"))
+    assert len(throttle.per_address) == len(throttle.per_email) == 100
+    assert len(LoginThrottle().per_address) == 0
+
+
+def test_an_ipv6_client_is_counted_by_its_64_and_an_ipv4_mapped_one_as_ipv4() -> None:
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:bbbb::9")
+    assert client_key("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
+    assert client_key("::ffff:192.0.2.1") == "192.0.2.1"
+    assert client_key(None) == "unknown"
 
 
 async def test_guesses_sent_in_parallel_cannot_slip_past_the_limit(engine: AsyncEngine) -> None:

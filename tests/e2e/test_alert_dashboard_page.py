@@ -159,12 +159,18 @@ def test_a_manual_move_to_the_target_stage_resolves_the_alert_live(
     card = page.locator("li.alert", has_text=visitor)
     expect(card).to_have_count(1, timeout=WAIT_MS)
 
-    # The consultant drags the prospect to Stage 4 on the kanban (the same API call).
-    moved = page.request.post(
-        f"{product.base}/v1/prospects/{visitor}/stage",
-        data={"stage": 4, "reason": "Signed the commitment letter"},
+    # The consultant drags the prospect to Stage 4 on the kanban (the same call, from the page,
+    # as a same-origin JSON request like the kanban's script makes).
+    moved = page.evaluate(
+        """async (path) => {
+          const answer = await fetch(path, { method: "POST", credentials: "same-origin",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ stage: 4, reason: "Signed the commitment letter" }) });
+          return [answer.status, await answer.text()];
+        }""",
+        f"/v1/prospects/{visitor}/stage",
     )
-    assert moved.status == 200, moved.text()
+    assert moved[0] == 200, moved[1]
     expect(card.locator(".state")).to_have_text("resolved", timeout=WAIT_MS)
     expect(card.locator("dd.resolved")).to_contain_text(f"moved to stage 4 by {consultant}")
     expect(card.locator("dd.move-reason")).to_have_text("Signed the commitment letter")

@@ -2,7 +2,12 @@
 const { humanise } = globalThis.heroFormat;
 
 document.getElementById("logout")?.addEventListener("click", async () => {
-  await fetch("/v1/auth/logout", { method: "POST", credentials: "same-origin" }).catch(() => null);
+  await fetch("/v1/auth/logout", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  }).catch(() => null);
   window.location.assign("/login");
 });
 
