@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -22,7 +23,7 @@ from services.common.auth import issue_token
 from services.common.embedded_log import EmbeddedLog
 from services.common.kafka import KafkaTransport
 from tests.infra import create_database
-from tests.processes import crm
+from tests.processes import crm, poll
 
 SECRET = "test-session-secret"
 KEYS = "pk-site-a,pk-site-b"
@@ -126,6 +127,22 @@ class Product:
 
     def prospect(self, prospect_id: str) -> httpx.Response:
         return self.get(f"/v1/prospects/{prospect_id}")
+
+    def pending_alert(self, prefix: str) -> str:
+        """A new visitor's first click, on a Stage 4 CTA (gap 3): its pending HIGH alert's id."""
+        visitor = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        click = {
+            "type": "cta.clicked",
+            "visitor_id": visitor,
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "cta": {"id": "book-demo", "label": "Book a Demo", "stage": 4, "points": 10},
+        }
+        assert self.post(click).status_code == 202
+        found = poll(
+            lambda: self.get(f"/v1/alerts?prospect_id={visitor}&status=pending").json()["alerts"],
+            lambda alerts: len(alerts) == 1,
+        )
+        return str(found[0]["id"])
 
     def published(self) -> int:
         """How many website events ingest has put on the log."""

@@ -26,22 +26,6 @@ def with_cookie(product: Product, role: str = "admin") -> httpx.Client:
     return httpx.Client(base_url=product.base, cookies={SESSION_COOKIE: token})
 
 
-def pending_alert(product: Product) -> str:
-    visitor = f"v-csrf-{uuid.uuid4().hex[:8]}"
-    click = {
-        "type": "cta.clicked",
-        "visitor_id": visitor,
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "cta": {"id": "book-demo", "label": "Book a Demo", "stage": 4, "points": 10},
-    }
-    assert product.post(click).status_code == 202
-    alerts = poll(
-        lambda: product.get(f"/v1/alerts?prospect_id={visitor}&status=pending").json()["alerts"],
-        lambda found: len(found) == 1,
-    )
-    return str(alerts[0]["id"])
-
-
 def status_of(product: Product, alert_id: str) -> str:
     return str(product.get(f"/v1/alerts/{alert_id}").json()["status"])
 
@@ -58,8 +42,8 @@ def changes(product: Product) -> list[tuple[str, dict[str, Any]]]:
     assert product.post(click).status_code == 202
     poll(lambda: product.prospect(prospect), lambda r: r.status_code == 200)
     return [
-        (f"/v1/alerts/{pending_alert(product)}/acknowledge", {}),
-        (f"/v1/alerts/{pending_alert(product)}/action", {"note": "called back"}),
+        (f"/v1/alerts/{product.pending_alert('v-csrf')}/acknowledge", {}),
+        (f"/v1/alerts/{product.pending_alert('v-csrf')}/action", {"note": "called back"}),
         (f"/v1/prospects/{prospect}/stage", {"stage": 2, "reason": "asked for a quote"}),
         (f"/v1/prospects/{prospect}/roadmap-notes", {"text": "wants the enterprise plan"}),
         (
@@ -94,7 +78,7 @@ def changes(product: Product) -> list[tuple[str, dict[str, Any]]]:
 def test_a_change_with_the_cookie_from_elsewhere_is_refused_and_changes_nothing(
     product: Product, headers: dict[str, str], why: str
 ) -> None:
-    alert = pending_alert(product)
+    alert = product.pending_alert("v-csrf")
     with with_cookie(product) as http:
         answer = http.post(
             f"/v1/alerts/{alert}/acknowledge",
@@ -130,7 +114,7 @@ def test_the_products_own_pages_change_state_with_the_cookie(product: Product) -
 
 
 def test_a_bearer_token_changes_state_from_anywhere_as_api_clients_do(product: Product) -> None:
-    alert = pending_alert(product)
+    alert = product.pending_alert("v-csrf")
     answer = httpx.post(
         f"{product.base}/v1/alerts/{alert}/acknowledge",
         headers={"Authorization": f"Bearer {product.token}", "Origin": EVIL},

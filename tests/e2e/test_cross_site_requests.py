@@ -6,9 +6,7 @@ SameSite=Lax lets it), and the product refuses every one: the alert stays pendin
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -16,7 +14,6 @@ from playwright.sync_api import Page
 
 from tests.e2e.conftest import add_consultant
 from tests.e2e.conftest import log_in as enter
-from tests.processes import poll
 from tests.product import Product
 
 ATTACK = """<!doctype html>
@@ -63,27 +60,11 @@ def other_origin() -> Iterator[tuple[str, dict[str, str]]]:
     server.server_close()
 
 
-def pending_alert(product: Product) -> str:
-    visitor = f"v-forged-{uuid.uuid4().hex[:8]}"
-    click = {
-        "type": "cta.clicked",
-        "visitor_id": visitor,
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "cta": {"id": "book-demo", "label": "Book a Demo", "stage": 4, "points": 10},
-    }
-    assert product.post(click).status_code == 202
-    found = poll(
-        lambda: product.get(f"/v1/alerts?prospect_id={visitor}&status=pending").json()["alerts"],
-        lambda alerts: len(alerts) == 1,
-    )
-    return str(found[0]["id"])
-
-
 def test_a_page_of_another_origin_cannot_acknowledge_an_alert_with_the_consultants_cookie(
     page: Page, product: Product, other_origin: tuple[str, dict[str, str]]
 ) -> None:
     enter(page, product.base, "/humansherpadashboard", add_consultant(product, "victim"))
-    alert = pending_alert(product)
+    alert = product.pending_alert("v-forged")
     target = f"{product.base}/v1/alerts/{alert}/acknowledge"
     base, pages = other_origin
     pages["html"] = ATTACK.format(target=target)
