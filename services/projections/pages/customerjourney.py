@@ -15,7 +15,7 @@ from schemas.stages import STAGES
 from services.projections.pages.layout import ConsultantPage, Pages
 from services.projections.tables import board as board_store
 from services.projections.tables import cursor as board_cursor
-from services.projections.tables import versions
+from services.projections.tables import suggestions, versions
 
 PATH = "/customerjourney"
 COLUMN_CARDS = 30
@@ -40,15 +40,15 @@ class Suggestions:
         kept = self._kept
         if kept is not None and kept[0] == tables.rows.name and now - kept[1] < self.ttl:
             return kept[2], kept[3]
-        entry_points = await board_store.entry_points(conn, tables)
-        campaigns = await board_store.campaigns(conn, tables)
+        entry_points = await suggestions.entry_points(conn, tables)
+        campaigns = await suggestions.campaigns(conn, tables)
         self._kept = (tables.rows.name, now, entry_points, campaigns)
         return entry_points, campaigns
 
 
 def customerjourney_router(engine: AsyncEngine, pages: Pages, names: tuple[str, ...]) -> APIRouter:
     router = APIRouter(tags=["pages"])
-    suggestions = Suggestions()
+    suggested = Suggestions()
 
     @router.get(PATH, response_class=HTMLResponse)
     async def customer_journey(request: Request, who: ConsultantPage) -> Response:
@@ -81,7 +81,7 @@ def customerjourney_router(engine: AsyncEngine, pages: Pages, names: tuple[str, 
                     for s in STAGES
                     if counts[s]
                 }
-            entry_points, campaigns = await suggestions.of(conn, tables)
+            entry_points, campaigns = await suggested.of(conn, tables)
         shown = {
             "q": filters.q or "",
             "stage": str(filters.stage or ""),

@@ -16,9 +16,9 @@ from services.projections.models.board import time_per_stage
 from services.projections.pages.layout import ConsultantPage, Pages, prospect_url
 from services.projections.tables import alert_feed as alert_feed_store
 from services.projections.tables import board as board_store
+from services.projections.tables import merges, versions
 from services.projections.tables import notes as notes_store
 from services.projections.tables import tiers as tiers_store
-from services.projections.tables import versions
 
 PATH = "/prospects/{prospect_id:path}"
 
@@ -36,7 +36,7 @@ def prospects_router(
             models = await versions.active_models(conn)
             row = await board_store.one_row(conn, prospect_id, models.board)
             if row is None:
-                survivor = await board_store.survivor_of(conn, prospect_id, models.board)
+                survivor = await merges.survivor_of(conn, prospect_id, models.board)
                 if survivor is not None:
                     return RedirectResponse(prospect_url(survivor), status_code=303)
                 return pages.render(
@@ -47,7 +47,7 @@ def prospects_router(
                     who=who.email,
                     prospect_id=prospect_id,
                 )
-            merged = await board_store.merged_into(conn, prospect_id, models.board)
+            merged = await merges.merged_into(conn, prospect_id, models.board)
             tiers = await tiers_store.tiers_of(
                 conn, models.board, [prospect_id], default_tier, models.tiers
             )

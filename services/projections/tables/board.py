@@ -189,35 +189,6 @@ async def stage_counts(
     return {stage: found.get(stage, 0) for stage in STAGES}
 
 
-async def entry_points(
-    conn: AsyncConnection, tables: BoardTables = BOARD, limit: int = 200
-) -> list[tuple[str, str | None]]:
-    """(CTA id, label) of the entry points on the board, for the filter's suggestions."""
-    t = tables.rows
-    query = (
-        select(t.c.entry_cta_id, func.max(t.c.entry_cta_label))
-        .where(t.c.entry_cta_id.is_not(None))
-        .group_by(t.c.entry_cta_id)
-        .order_by(t.c.entry_cta_id)
-        .limit(limit)
-    )
-    return [(cta, label) for cta, label in await conn.execute(query)]
-
-
-async def campaigns(
-    conn: AsyncConnection, tables: BoardTables = BOARD, limit: int = 200
-) -> list[str]:
-    t = tables.rows
-    query = (
-        select(t.c.utm_campaign)
-        .where(t.c.utm_campaign.is_not(None))
-        .group_by(t.c.utm_campaign)
-        .order_by(t.c.utm_campaign)
-        .limit(limit)
-    )
-    return [c for (c,) in await conn.execute(query)]
-
-
 async def stage_rows(
     conn: AsyncConnection, stages: Sequence[int], limit: int = 200, tables: BoardTables = BOARD
 ) -> list[BoardRow]:
@@ -302,19 +273,3 @@ def _period(stored: list[Any]) -> Period:
         as_aware(datetime.fromisoformat(entered)),
         as_aware(datetime.fromisoformat(left)) if left else None,
     )
-
-
-async def survivor_of(
-    conn: AsyncConnection, prospect_id: str, tables: BoardTables = BOARD
-) -> str | None:
-    """The prospect a merged-away id went into, or None if it was never merged."""
-    query = select(tables.merged.c.merged_into).where(tables.merged.c.prospect_id == prospect_id)
-    return (await conn.execute(query)).scalar_one_or_none()
-
-
-async def merged_into(
-    conn: AsyncConnection, prospect_id: str, tables: BoardTables = BOARD
-) -> list[str]:
-    """The ids merged into this prospect."""
-    query = select(tables.merged.c.prospect_id).where(tables.merged.c.merged_into == prospect_id)
-    return sorted(await conn.scalars(query))
