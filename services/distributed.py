@@ -53,9 +53,8 @@ def create_app(common: CommonSettings | None = None) -> FastAPI:
             ),
         ],
         transport,
+        common,
         session_secret=secret,
         producer_keys=common.producer_keys(),
-        max_body_bytes=common.max_body_bytes,
-        session_origins=common.session_origins_allowed(),
     )
     return app

@@ -80,9 +80,8 @@ def create_app(data_dir: Path, common: CommonSettings | None = None) -> FastAPI:
             build_planning(planning_engine, transport, PlanningSettings()),
         ],
         transport,
+        common,
         session_secret=secret,
         producer_keys=producer_keys(common, data_dir),
-        max_body_bytes=common.max_body_bytes,
-        session_origins=common.session_origins_allowed(),
     )
     return app

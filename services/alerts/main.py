@@ -99,8 +99,7 @@ def create_app(
         "Hero Journey CRM alerts",
         [build(engine, transport, settings, common, session_secret=secret)],
         transport,
+        common,
         session_secret=secret,
-        max_body_bytes=common.max_body_bytes,
-        session_origins=common.session_origins_allowed(),
     )
     return app

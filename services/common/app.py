@@ -17,7 +17,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.common.guards import DEFAULT_MAX_BODY_BYTES, BodyLimit, JsonAnswerHeaders
+from services.common.guards import BodyLimit, JsonAnswerHeaders
+from services.common.settings import CommonSettings
 from services.common.transport import Subscription, Transport
 
 log = logging.getLogger(__name__)
@@ -57,12 +58,13 @@ def assemble(
     title: str,
     parts: Sequence[ServiceParts],
     transport: Transport,
+    common: CommonSettings,
     *,
-    session_secret: str,
+    session_secret: str | None = None,
     producer_keys: frozenset[str] = frozenset(),
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-    session_origins: frozenset[str] = frozenset(),
 ) -> FastAPI:
+    """One app of these services' parts: its session secret (`CRM_SESSION_SECRET` unless
+    given), body limit and session origins come from `common`."""
     started = {"transport": False}
 
     @asynccontextmanager
@@ -89,8 +91,10 @@ def assemble(
 
     # Swagger UI and ReDoc load their assets from a CDN; the OpenAPI document stays served.
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.state.session_secret = session_secret
-    app.state.session_origins = session_origins
+    app.state.session_secret = (
+        common.session_secret.get_secret_value() if session_secret is None else session_secret
+    )
+    app.state.session_origins = common.session_origins_allowed()
     app.state.producer_keys = producer_keys
     app.state.transport = transport
     for part in parts:
@@ -100,7 +104,7 @@ def assemble(
     # browser on a website can read the 413.
     app.add_middleware(
         BodyLimit,
-        default=max_body_bytes,
+        default=common.max_body_bytes,
         routes={path: n for p in parts for path, n in (p.body_limits or {}).items()},
     )
     app.add_middleware(JsonAnswerHeaders)

@@ -28,7 +28,6 @@ def create_app(settings: CommonSettings | None = None) -> FastAPI:
         "Hero Journey CRM ingest",
         [build(transport, settings)],
         transport,
-        session_secret=settings.session_secret.get_secret_value(),
+        settings,
         producer_keys=settings.producer_keys(),
-        max_body_bytes=settings.max_body_bytes,
     )

@@ -65,8 +65,6 @@ def create_app(
         "Hero Journey CRM planning",
         [build(engine, transport, settings)],
         transport,
-        session_secret=common.session_secret.get_secret_value(),
-        max_body_bytes=common.max_body_bytes,
-        session_origins=common.session_origins_allowed(),
+        common,
     )
     return app

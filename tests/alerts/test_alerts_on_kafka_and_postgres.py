@@ -86,6 +86,7 @@ async def running(kafka_bootstrap: str, postgres_url: str, unique: str) -> Async
             ),
         ],
         transport,
+        CommonSettings(),
         session_secret=SECRET,
         producer_keys=frozenset({"pk-alerts-test"}),
     )
