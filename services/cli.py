@@ -14,10 +14,10 @@ import typer
 import uvicorn
 
 from services.common.app import tune_gc
-from services.common.auth import issue_token
 from services.common.settings import CommonSettings
 from services.journey.cli.rescore import rescore_command
 from services.projections.replay.cli import replay_app
+from services.users_cli import token, users
 
 ROOT = Path(__file__).resolve().parents[1]
 app = typer.Typer(help="Hero Journey CRM", no_args_is_help=True, add_completion=False)
@@ -168,65 +168,10 @@ def import_prospects(
     raise typer.Exit(0)
 
 
-@app.command()
-def token(
-    email: str,
-    role: Annotated[str, typer.Option(help="consultant or admin")] = "consultant",
-    ttl_hours: int = 12,
-    data_dir: DataDir = Path(".crm-data"),
-) -> None:
-    """Mint a consultant session token signed with this installation's session secret
-    (an operator tool; consultants log in with accounts once those exist)."""
-    from services import embedded
-
-    secret = embedded.session_secret(CommonSettings(), data_dir)
-    try:
-        typer.echo(issue_token(secret, email, role, ttl_hours * 3600))
-    except ValueError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
-
-
-users = typer.Typer(help="Consultant accounts", no_args_is_help=True)
 app.add_typer(users, name="users")
+app.command("token")(token)
 app.add_typer(replay_app, name="replay")
 app.command("rescore")(rescore_command)
-
-
-def _password_from_stdin() -> str:
-    import sys
-
-    if sys.stdin.isatty():
-        entered: str = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-        return entered
-    return sys.stdin.readline().rstrip("\r\n")
-
-
-@users.command("add")
-def add_user(
-    email: str,
-    role: Annotated[str, typer.Option(help="consultant or admin")] = "consultant",
-    data_dir: DataDir = Path(".crm-data"),
-    database_url: Annotated[
-        str | None, typer.Option(help="the alerts database (default: the embedded one)")
-    ] = None,
-) -> None:
-    """Add a consultant account; the password is read from standard input (one line)."""
-    import asyncio
-
-    from services import embedded
-    from services.alerts.accounts import create_account
-
-    password = _password_from_stdin()
-    if database_url is None:
-        embedded.private_data_dir(data_dir)
-        database_url = f"sqlite:///{(data_dir / embedded.ALERTS_DB).resolve()}"
-    try:
-        added = asyncio.run(create_account(database_url, email, password, role))
-    except ValueError as exc:
-        typer.echo(f"cannot add {email}: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    typer.echo(f"added {added.email} as {added.role}")
 
 
 if __name__ == "__main__":

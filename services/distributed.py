@@ -13,6 +13,7 @@ from services.alerts.settings import AlertsSettings
 from services.common.app import assemble
 from services.common.db import create_engine
 from services.common.kafka import KafkaTransport
+from services.common.sessions import Sessions
 from services.common.settings import CommonSettings
 from services.ingest.main import build as build_ingest
 from services.journey.main import build as build_journey
@@ -31,6 +32,7 @@ def create_app(common: CommonSettings | None = None) -> FastAPI:
     # One producer and one broker for the process; every subscription keeps its own group.
     transport = KafkaTransport.from_settings(common, "crm-all")
     secret = common.session_secret.get_secret_value()
+    alerts_engine = create_engine(alerts.database_url or common.database_url)
     app = assemble(
         "Hero Journey CRM",
         [
@@ -39,7 +41,7 @@ def create_app(common: CommonSettings | None = None) -> FastAPI:
                 create_engine(journey.database_url or common.database_url), transport, journey
             ),
             build_alerts(
-                create_engine(alerts.database_url or common.database_url),
+                alerts_engine,
                 transport,
                 alerts,
                 common,
@@ -56,5 +58,6 @@ def create_app(common: CommonSettings | None = None) -> FastAPI:
         common,
         session_secret=secret,
         producer_keys=common.producer_keys(),
+        sessions=Sessions(alerts_engine),
     )
     return app

@@ -14,6 +14,7 @@ from services.common.app import assemble
 from services.common.auth import new_secret
 from services.common.db import create_engine, sqlite_url
 from services.common.embedded_log import EmbeddedLog
+from services.common.sessions import Sessions
 from services.common.settings import CommonSettings
 from services.ingest.main import build as build_ingest
 from services.journey.main import build as build_journey
@@ -83,5 +84,6 @@ def create_app(data_dir: Path, common: CommonSettings | None = None) -> FastAPI:
         common,
         session_secret=secret,
         producer_keys=producer_keys(common, data_dir),
+        sessions=Sessions(alerts_engine),
     )
     return app

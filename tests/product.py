@@ -19,11 +19,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas import topics
 from schemas.envelope import Event
-from services.common.auth import issue_token
 from services.common.embedded_log import EmbeddedLog
 from services.common.kafka import KafkaTransport
 from tests.infra import create_database
 from tests.processes import crm, poll
+from tests.sessions import embedded_accounts, signed_in
 
 SECRET = "test-session-secret"
 KEYS = "pk-site-a,pk-site-b"
@@ -112,6 +112,11 @@ class Product:
     log: EventLog
     # `crm-journey users add` options that reach this product's alerts database (accounts).
     accounts: tuple[str, ...]
+    accounts_url: str
+
+    def session(self, email: str, role: str = "consultant") -> str:
+        """A session token of `email` (an account made if missing), as logging in gives."""
+        return signed_in(self.accounts_url, SECRET, email, role)
 
     def post(
         self, body: object | None = None, *, raw: bytes | None = None, key: str | None = None
@@ -153,10 +158,6 @@ class Product:
         self.log.publish(events)
 
 
-def _token() -> str:
-    return issue_token(SECRET, "c@example.com", "admin", 3600)
-
-
 def running_product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
     """`crm-journey run`: the embedded event log and SQLite under a data directory."""
     data_dir = tmp_path_factory.mktemp("crm-data")
@@ -164,7 +165,9 @@ def running_product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Produc
     with crm(["run", "--data-dir", str(data_dir)], data_dir / "crm.log", env) as base:
         events = EmbeddedEvents(data_dir / "events.db")
         accounts = ("--data-dir", str(data_dir))
-        yield Product(base, data_dir, "pk-site-b", _token(), events, accounts)
+        url = embedded_accounts(data_dir)
+        token = signed_in(url, SECRET, "c@example.com", "admin")
+        yield Product(base, data_dir, "pk-site-b", token, events, accounts, url)
 
 
 def running_real_product(
@@ -191,4 +194,5 @@ def running_real_product(
     with crm(["serve", "all"], data_dir / "crm.log", env) as base:
         events = KafkaEvents(kafka_bootstrap, namespace)
         accounts = ("--database-url", database)
-        yield Product(base, data_dir, "pk-site-b", _token(), events, accounts)
+        token = signed_in(database, SECRET, "c@example.com", "admin")
+        yield Product(base, data_dir, "pk-site-b", token, events, accounts, database)

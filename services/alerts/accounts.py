@@ -1,5 +1,5 @@
-"""Consultant accounts: scrypt-hashed passwords, and login into stateless session tokens,
-slowed down per client address after repeated failed logins."""
+"""Consultant accounts: scrypt-hashed passwords, and the changes that end an account's sessions
+(each raises its token version, which every service checks: `services.common.sessions`)."""
 
 from __future__ import annotations
 
@@ -10,26 +10,33 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
-from pydantic import BaseModel, Field
-from sqlalchemy import Boolean, Column, DateTime, MetaData, String, Table, false, insert, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from services.alerts.throttle import LoginThrottle, client_key
-from services.common.auth import (
-    ROLES,
-    SESSION_COOKIE,
-    AdminSession,
-    Consultant,
-    ConsultantSession,
-    issue_token,
-    refuse_cross_site,
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    false,
+    func,
+    insert,
+    select,
+    update,
 )
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.common.auth import ROLES
 from services.common.db import create_engine, migrate
+from services.common.sessions import Claims, ended_sessions
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIN_PASSWORD = 12
@@ -47,11 +54,30 @@ consultants = Table(
     Column("role", String(20), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("disabled", Boolean, nullable=False, server_default=false()),
+    Column("token_version", Integer, nullable=False, server_default="0"),
 )
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Account:
+    email: str
+    role: str
+    token_version: int
+    disabled: bool = False
+    created_at: datetime | None = None
 
 
 class AccountExists(ValueError):
     pass
+
+
+class NoAccount(LookupError):
+    pass
+
+
+class LastAdmin(ValueError):
+    """The change would leave no enabled admin, and nobody could manage accounts any more."""
 
 
 def hash_password(password: str) -> str:
@@ -93,16 +119,24 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def add_consultant(engine: AsyncEngine, email: str, password: str, role: str) -> Consultant:
-    email = normalise_email(email)
-    if len(email) > 320 or not EMAIL.match(email):
-        raise ValueError(f"{email!r} is not an email address")
+def _check_role(role: str) -> None:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+
+
+def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"the password must have at least {MIN_PASSWORD} characters")
     if len(password) > MAX_PASSWORD:
         raise ValueError(f"the password must have at most {MAX_PASSWORD} characters")
+
+
+async def add_consultant(engine: AsyncEngine, email: str, password: str, role: str) -> Account:
+    email = normalise_email(email)
+    if len(email) > 320 or not EMAIL.match(email):
+        raise ValueError(f"{email!r} is not an email address")
+    _check_role(role)
+    _check_password(password)
     hashed = await asyncio.to_thread(hash_password, password)
     try:
         async with engine.begin() as conn:
@@ -118,20 +152,24 @@ async def add_consultant(engine: AsyncEngine, email: str, password: str, role: s
                     role=role,
                     created_at=datetime.now(UTC),
                     disabled=False,
+                    token_version=0,
                 )
             )
     except IntegrityError as exc:
         raise AccountExists(f"{email} already has an account") from exc
-    return Consultant(email, role)
+    return Account(email, role, 0)
 
 
-async def authenticate(engine: AsyncEngine, email: str, password: str) -> Consultant | None:
+async def authenticate(engine: AsyncEngine, email: str, password: str) -> Account | None:
     email = normalise_email(email)
     async with engine.connect() as conn:
         row = (
             await conn.execute(
                 select(
-                    consultants.c.password_hash, consultants.c.role, consultants.c.disabled
+                    consultants.c.password_hash,
+                    consultants.c.role,
+                    consultants.c.disabled,
+                    consultants.c.token_version,
                 ).where(consultants.c.email == email)
             )
         ).first()
@@ -140,102 +178,120 @@ async def authenticate(engine: AsyncEngine, email: str, password: str) -> Consul
     matches = await asyncio.to_thread(password_matches, password, stored)
     if row is None or not usable or not matches:
         return None
-    return Consultant(email, row.role)
+    return Account(email, row.role, row.token_version)
 
 
-async def create_account(database_url: str, email: str, password: str, role: str) -> Consultant:
-    """For the command line: migrate the alerts database, then add the account."""
+async def list_accounts(engine: AsyncEngine) -> list[Account]:
+    c = consultants.c
+    query = select(c.email, c.role, c.token_version, c.disabled, c.created_at).order_by(c.email)
+    async with engine.connect() as conn:
+        return [Account(*row) for row in await conn.execute(query)]
+
+
+async def change_account(
+    engine: AsyncEngine,
+    email: str,
+    *,
+    role: str | None = None,
+    disabled: bool | None = None,
+    password: str | None = None,
+) -> Account:
+    """Any of role, disabled and password, checked first and changed together; whatever
+    changes (even nothing), the account's sessions end."""
+    values: dict[str, object] = {}
+    if role is not None:
+        _check_role(role)
+        values["role"] = role
+    if disabled is not None:
+        values["disabled"] = disabled
+    if password is not None:
+        _check_password(password)
+        values["password_hash"] = await asyncio.to_thread(hash_password, password)
+    return await _change(engine, email, **values)
+
+
+async def set_password(engine: AsyncEngine, email: str, password: str) -> Account:
+    return await change_account(engine, email, password=password)
+
+
+async def end_all_sessions(engine: AsyncEngine, email: str) -> Account:
+    return await change_account(engine, email)
+
+
+async def remove_account(engine: AsyncEngine, email: str) -> Account:
+    email = normalise_email(email)
+    async with engine.begin() as conn:
+        account = await _account(conn, email)
+        await _keep_an_admin(conn, account, role="consultant")
+        await conn.execute(delete(consultants).where(consultants.c.email == email))
+        await conn.execute(delete(ended_sessions).where(ended_sessions.c.email == email))
+    return account
+
+
+async def end_session(engine: AsyncEngine, claims: Claims) -> None:
+    """Logout: this session ends at once; the account's other sessions go on. Sessions ended
+    long enough ago to have expired anyway are forgotten on the way."""
+    now = datetime.now(UTC)
+    async with engine.begin() as conn:
+        await conn.execute(delete(ended_sessions).where(ended_sessions.c.expires_at < now))
+        known = select(ended_sessions.c.session_id).where(
+            ended_sessions.c.session_id == claims.session_id
+        )
+        if (await conn.execute(known)).first() is None:
+            await conn.execute(
+                insert(ended_sessions).values(
+                    session_id=claims.session_id,
+                    email=claims.email,
+                    expires_at=claims.expires_at,
+                )
+            )
+
+
+async def _change(engine: AsyncEngine, email: str, **values: object) -> Account:
+    """Change an account and raise its token version, in one statement of one transaction, so
+    its sessions end whatever else changes (or when nothing else does)."""
+    email = normalise_email(email)
+    async with engine.begin() as conn:
+        account = await _account(conn, email)
+        role = values.get("role", account.role)
+        disabled = values.get("disabled", account.disabled)
+        await _keep_an_admin(conn, account, role="consultant" if disabled else str(role))
+        await conn.execute(
+            update(consultants)
+            .where(consultants.c.email == email)
+            .values(token_version=consultants.c.token_version + 1, **values)
+        )
+        return await _account(conn, email)
+
+
+async def _account(conn: AsyncConnection, email: str) -> Account:
+    c = consultants.c
+    query = select(c.email, c.role, c.token_version, c.disabled, c.created_at).where(
+        c.email == email
+    )
+    row = (await conn.execute(query)).first()
+    if row is None:
+        raise NoAccount(f"{email} has no account")
+    return Account(*row)
+
+
+async def _keep_an_admin(conn: AsyncConnection, account: Account, *, role: str) -> None:
+    if account.role != "admin" or account.disabled or role == "admin":
+        return
+    others = select(func.count()).where(
+        consultants.c.role == "admin",
+        consultants.c.disabled == false(),
+        consultants.c.email != account.email,
+    )
+    if (await conn.execute(others)).scalar_one() == 0:
+        raise LastAdmin(f"{account.email} is the last enabled admin; make another admin first")
+
+
+async def on_accounts(database_url: str, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """For the command line: migrate the alerts database, then work on its accounts."""
     engine = create_engine(database_url)
     try:
         await migrate(engine, "alerts", MIGRATIONS)
-        return await add_consultant(engine, email, password, role)
+        return await work(engine)
     finally:
         await engine.dispose()
-
-
-class Login(BaseModel):
-    email: str = Field(max_length=320)
-    password: str = Field(max_length=MAX_PASSWORD)
-
-
-class LoggedIn(BaseModel):
-    token: str
-    email: str
-    role: str
-    expires_in: int
-
-
-class Me(BaseModel):
-    email: str
-    role: str
-
-
-class NewConsultant(BaseModel):
-    email: str = Field(max_length=320)
-    password: str = Field(max_length=MAX_PASSWORD)
-    role: str = "consultant"
-
-
-def accounts_router(
-    engine: AsyncEngine, secret: str, ttl_s: int, *, throttle: LoginThrottle | None = None
-) -> APIRouter:
-    api = APIRouter(prefix="/v1/auth", tags=["access"])
-    guard = throttle or LoginThrottle()
-
-    @api.post("/login", responses={401: {}, 429: {}})
-    async def login(body: Login, request: Request, response: Response) -> LoggedIn:
-        email = normalise_email(body.email)
-        address = client_key(request.client.host if request.client else None)
-        if (wait := guard.retry_after(email, address)) is not None:
-            raise HTTPException(
-                status.HTTP_429_TOO_MANY_REQUESTS,
-                detail=f"too many failed logins from this address; try again in {wait} s",
-                headers={"Retry-After": str(wait)},
-            )
-        # Counted before checking, so guesses sent in parallel cannot all slip under the limit.
-        guard.attempted(email, address)
-        who = await authenticate(engine, email, body.password)
-        if who is None:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=BAD_CREDENTIALS)
-        guard.succeeded(email, address)
-        token = issue_token(secret, who.email, who.role, ttl_s)
-        response.set_cookie(
-            SESSION_COOKIE,
-            token,
-            max_age=ttl_s,
-            path="/",
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-        )
-        return LoggedIn(token=token, email=who.email, role=who.role, expires_in=ttl_s)
-
-    @api.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-    async def logout(request: Request) -> Response:
-        if SESSION_COOKIE in request.cookies:
-            refuse_cross_site(request)
-        response = Response(status_code=status.HTTP_204_NO_CONTENT)
-        response.delete_cookie(
-            SESSION_COOKIE,
-            path="/",
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-        )
-        return response
-
-    @api.get("/me")
-    async def me(who: ConsultantSession) -> Me:
-        return Me(email=who.email, role=who.role)
-
-    @api.post("/consultants", status_code=status.HTTP_201_CREATED, responses={409: {}})
-    async def create(body: NewConsultant, _: AdminSession) -> Me:
-        try:
-            made = await add_consultant(engine, body.email, body.password, body.role)
-        except AccountExists as exc:
-            raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
-        except ValueError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
-        return Me(email=made.email, role=made.role)
-
-    return api

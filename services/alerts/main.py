@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas import topics
 from services.alerts import store
-from services.alerts.accounts import accounts_router
+from services.alerts.access import accounts_router
 from services.alerts.api import router
 from services.alerts.handlers import Alerts
 from services.alerts.live import Notifier, live_router
@@ -21,6 +21,7 @@ from services.common.app import ServiceParts, assemble
 from services.common.db import create_engine, database_ready, migrate
 from services.common.kafka import KafkaTransport
 from services.common.outbox import Relay
+from services.common.sessions import Sessions
 from services.common.settings import CommonSettings
 from services.common.transport import Subscription, Transport
 
@@ -101,5 +102,6 @@ def create_app(
         transport,
         common,
         session_secret=secret,
+        sessions=Sessions(engine),
     )
     return app

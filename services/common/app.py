@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.common.guards import BodyLimit, JsonAnswerHeaders
+from services.common.sessions import Sessions
 from services.common.settings import CommonSettings
 from services.common.transport import Subscription, Transport
 
@@ -62,10 +63,13 @@ def assemble(
     *,
     session_secret: str | None = None,
     producer_keys: frozenset[str] = frozenset(),
+    sessions: Sessions | None = None,
 ) -> FastAPI:
     """One app of these services' parts: its session secret (`CRM_SESSION_SECRET` unless
-    given), body limit and session origins come from `common`."""
+    given), body limit and session origins come from `common`; sessions are checked against
+    `sessions`, else the accounts database the settings name."""
     started = {"transport": False}
+    sessions = sessions or Sessions(common.accounts_database_url or common.database_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -88,6 +92,7 @@ def assemble(
             for part in reversed(parts):
                 if part.shutdown is not None:
                     await part.shutdown()
+            await sessions.close()
 
     # Swagger UI and ReDoc load their assets from a CDN; the OpenAPI document stays served.
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -95,6 +100,7 @@ def assemble(
         common.session_secret.get_secret_value() if session_secret is None else session_secret
     )
     app.state.session_origins = common.session_origins_allowed()
+    app.state.sessions = sessions
     app.state.producer_keys = producer_keys
     app.state.transport = transport
     for part in parts:

@@ -1,6 +1,7 @@
 """Who may call what. Producers (websites) hold write-only keys; consultants hold signed,
-expiring session tokens, accepted as a bearer token (API) or a cookie (pages). Tokens are
-verified with the shared secret alone, so every service checks them without a shared table.
+expiring session tokens, accepted as a bearer token (API) or a cookie (pages). A token's
+signature is checked with the shared secret; whether its session still holds (not logged out,
+account enabled, same token version) is asked of `app.state.sessions` (`services.common.sessions`).
 A request that changes state with the cookie must be JSON from the product's own pages (or an
 origin in `app.state.session_origins`), which no form or script of another site can send."""
 
@@ -13,9 +14,12 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+
+from services.common.sessions import Claims, Sessions, SessionsUnavailable
 
 SESSION_COOKIE = "crm_session"
 ROLES = ("consultant", "admin")
@@ -28,15 +32,22 @@ class Consultant:
     role: str
 
 
-def issue_token(secret: str, email: str, role: str, ttl_s: int) -> str:
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
-    payload = json.dumps({"sub": email, "role": role, "exp": int(time.time()) + ttl_s}).encode()
-    body = base64.urlsafe_b64encode(payload).rstrip(b"=")
+def issue_token(
+    secret: str, email: str, version: int, ttl_s: int, *, session_id: str | None = None
+) -> str:
+    """A session token for the account `email` at its token `version`."""
+    claims = {
+        "sub": email,
+        "ver": version,
+        "sid": session_id or secrets.token_urlsafe(16),
+        "exp": int(time.time()) + ttl_s,
+    }
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=")
     return f"{body.decode()}.{_sign(secret, body)}"
 
 
-def verify_token(secret: str, token: str) -> Consultant | None:
+def read_token(secret: str, token: str) -> Claims | None:
+    """The claims of a token signed with `secret` and not expired, else None."""
     body, _, signature = token.partition(".")
     if not body or not secret or not hmac.compare_digest(signature, _sign(secret, body.encode())):
         return None
@@ -44,11 +55,32 @@ def verify_token(secret: str, token: str) -> Consultant | None:
         claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     except ValueError:
         return None
-    if not isinstance(claims, dict) or claims.get("exp", 0) < time.time():
+    if not isinstance(claims, dict):
         return None
-    if claims.get("role") not in ROLES or not isinstance(claims.get("sub"), str):
+    sub, ver, sid, exp = (claims.get(k) for k in ("sub", "ver", "sid", "exp"))
+    if not (isinstance(sub, str) and isinstance(sid, str)):
         return None
-    return Consultant(claims["sub"], claims["role"])
+    if type(ver) is not int or type(exp) is not int or exp < time.time():
+        return None
+    return Claims(sub, ver, sid, datetime.fromtimestamp(exp, UTC))
+
+
+async def session_of(request: Request, token: str) -> Consultant | None:
+    """The consultant whose session `token` is, while it holds; None if it never did or has
+    ended; 503 if the accounts cannot be asked."""
+    claims = read_token(request.app.state.session_secret, token)
+    if claims is None:
+        return None
+    sessions: Sessions = request.app.state.sessions
+    try:
+        standing = await sessions.standing(claims)
+    except SessionsUnavailable as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="sessions cannot be checked right now; try again shortly",
+            headers={"Retry-After": "5"},
+        ) from exc
+    return None if standing is None else Consultant(standing.email, standing.role)
 
 
 def _sign(secret: str, body: bytes) -> str:
@@ -65,23 +97,27 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+def token_of(request: Request) -> str | None:
+    """The session token a request carries: the bearer token, else the cookie."""
+    return _bearer(request) or request.cookies.get(SESSION_COOKIE)
+
+
 def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"}
     )
 
 
-def consultant(request: Request) -> Consultant:
+async def consultant(request: Request) -> Consultant:
     """FastAPI dependency: the consultant behind the request's session, or 401; 403 for a
     cookie-authenticated change of state that is not a same-origin JSON request."""
-    secret: str = request.app.state.session_secret
     bearer = _bearer(request)
-    token = bearer or request.cookies.get(SESSION_COOKIE)
+    token = token_of(request)
     if token is None:
         raise _unauthorized("a consultant session is required (Authorization: Bearer <token>)")
-    who = verify_token(secret, token)
+    who = await session_of(request, token)
     if who is None:
-        raise _unauthorized("the session token is invalid or expired")
+        raise _unauthorized("the session is invalid, expired or ended; log in again")
     if bearer is None:
         refuse_cross_site(request)
     return who
@@ -108,6 +144,19 @@ def refuse_cross_site(request: Request) -> None:
         )
 
 
+def refuse_foreign_login(request: Request) -> None:
+    """403 for a login sent by a page of another site, which could otherwise sign a visitor
+    into an account of the attacker's choosing (login CSRF). Requests that name no page
+    (curl, scripts: no `Origin`, no `Sec-Fetch-Site`) may log in."""
+    if "origin" not in request.headers and "sec-fetch-site" not in request.headers:
+        return
+    if not _from_allowed_origin(request):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="logging in must happen on this site's own login page",
+        )
+
+
 def _from_allowed_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
     allowed: frozenset[str] = getattr(request.app.state, "session_origins", frozenset())
@@ -119,11 +168,11 @@ def _from_allowed_origin(request: Request) -> bool:
     return origin == f"{request.url.scheme}://{request.url.netloc}"
 
 
-def page_session(request: Request) -> Consultant | None:
+async def page_session(request: Request) -> Consultant | None:
     """The consultant behind a page request's session cookie, or None: pages send such a
     visitor to the login page instead of answering 401."""
     token = request.cookies.get(SESSION_COOKIE)
-    return verify_token(request.app.state.session_secret, token) if token else None
+    return await session_of(request, token) if token else None
 
 
 def admin(who: Annotated[Consultant, Depends(consultant)]) -> Consultant:

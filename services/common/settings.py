@@ -18,6 +18,11 @@ class CommonSettings(BaseSettings):
     kafka_replication_factor: int = Field(default=1, ge=1)
     kafka_namespace: str = Field(default="", description="prefix on every topic and group name")
     database_url: str = "postgresql://postgres@127.0.0.1:55432/crm"
+    accounts_database_url: str | None = Field(
+        default=None,
+        description="where the consultant accounts are (the alerts service's database), which "
+        "every service asks whether a session still holds; defaults to CRM_DATABASE_URL",
+    )
     data_dir: Path = Path(".crm-data")
     ingest_api_keys: SecretStr = SecretStr("")
     ingest_cors_origins: str = Field(default="*", description="comma-separated, for browsers")

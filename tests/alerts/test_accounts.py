@@ -14,19 +14,21 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.alerts import accounts
+from services.alerts.access import accounts_router
 from services.alerts.accounts import (
     BAD_CREDENTIALS,
-    accounts_metadata,
-    accounts_router,
+    MIGRATIONS,
     add_consultant,
     authenticate,
     consultants,
 )
 from services.alerts.throttle import Backoff, LoginThrottle, client_key
-from services.common.auth import SESSION_COOKIE, issue_token, verify_token
+from services.common.auth import SESSION_COOKIE, read_token
 from services.common.db import create_engine, migrate
+from services.common.sessions import Sessions
 from tests.alerts.serving import SECRET, database_url
 from tests.processes import CLI, ROOT
+from tests.sessions import session_token
 
 PASSWORD = "correct horse battery"
 
@@ -45,8 +47,7 @@ async def engine(
 ) -> AsyncIterator[AsyncEngine]:
     server = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
     engine = create_engine(await database_url(request.param, tmp_path, server, f"access_{unique}"))
-    async with engine.begin() as conn:
-        await conn.run_sync(accounts_metadata.create_all)
+    await migrate(engine, "alerts", MIGRATIONS)
     yield engine
     await engine.dispose()
 
@@ -54,6 +55,7 @@ async def engine(
 def api(engine: AsyncEngine, clock: Clock | None = None) -> FastAPI:
     app = FastAPI()
     app.state.session_secret = SECRET
+    app.state.sessions = Sessions(engine)
     app.include_router(
         accounts_router(engine, SECRET, 3600, throttle=LoginThrottle(clock=clock or Clock()))
     )
@@ -80,8 +82,8 @@ async def test_the_right_password_authenticates_whatever_the_emails_case(
     engine: AsyncEngine,
 ) -> None:
     await add_consultant(engine, "Ann@Example.com", PASSWORD, "admin")
-    assert await authenticate(engine, " ANN@example.COM", PASSWORD) == accounts.Consultant(
-        "ann@example.com", "admin"
+    assert await authenticate(engine, " ANN@example.COM", PASSWORD) == accounts.Account(
+        "ann@example.com", "admin", 0
     )
     assert await authenticate(engine, "ann@example.com", PASSWORD + "!") is None
     assert await authenticate(engine, "bob@example.com", PASSWORD) is None
@@ -149,9 +151,8 @@ async def test_logging_in_gives_a_token_and_an_httponly_lax_session_cookie(
             "admin",
             3600,
         )
-        assert verify_token(SECRET, body["token"]) == accounts.Consultant(
-            "ann@example.com", "admin"
-        )
+        claims = read_token(SECRET, body["token"])
+        assert claims is not None and (claims.email, claims.version) == ("ann@example.com", 0)
         cookie = answer.headers["set-cookie"]
         assert cookie.startswith(f"{SESSION_COOKIE}={body['token']};")
         for attribute in ("HttpOnly", "Max-Age=3600", "Path=/", "SameSite=lax"):
@@ -329,8 +330,9 @@ async def test_logging_out_clears_the_session_cookie(engine: AsyncEngine) -> Non
 
 
 async def test_only_an_admin_can_create_consultant_accounts(engine: AsyncEngine) -> None:
-    admin = {"Authorization": f"Bearer {issue_token(SECRET, 'boss@example.com', 'admin', 60)}"}
-    plain = {"Authorization": f"Bearer {issue_token(SECRET, 'ann@example.com', 'consultant', 60)}"}
+    boss = await session_token(engine, SECRET, "boss@example.com", "admin")
+    ann = await session_token(engine, SECRET, "ann@example.com")
+    admin, plain = {"Authorization": f"Bearer {boss}"}, {"Authorization": f"Bearer {ann}"}
     new = {"email": "Carl@example.com", "password": PASSWORD}
     async with client(api(engine)) as http:
         by_consultant = await http.post("/v1/auth/consultants", json=new, headers=plain)

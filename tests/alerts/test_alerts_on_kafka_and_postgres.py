@@ -17,19 +17,21 @@ import pytest
 from services.alerts.main import build as build_alerts
 from services.alerts.settings import AlertsSettings
 from services.common.app import assemble
-from services.common.auth import issue_token
 from services.common.db import create_engine
 from services.common.kafka import KafkaTransport
+from services.common.sessions import Sessions
 from services.common.settings import CommonSettings
 from services.ingest.main import build as build_ingest
 from services.journey.main import build as build_journey
 from services.journey.settings import JourneySettings
 from tests.contract.logs import _read_kafka
 from tests.infra import create_database
+from tests.sessions import session_token
 
 SECRET = "alerts-secret"
 PRODUCER = {"Authorization": "Bearer pk-alerts-test"}
-AUTH = {"Authorization": f"Bearer {issue_token(SECRET, 'sam@example.com', 'consultant', 3600)}"}
+# Sam's session in each test's own accounts, set by the `running` fixture.
+AUTH: dict[str, str] = {}
 T = TypeVar("T")
 
 
@@ -76,19 +78,20 @@ async def running(kafka_bootstrap: str, postgres_url: str, unique: str) -> Async
     namespace = f"alr{unique}."
     transport = KafkaTransport(kafka_bootstrap, namespace=namespace, client_id="alerts-test")
     settings = AlertsSettings(sweep_interval_seconds=0.2, escalate_after_minutes=60)
+    accounts = create_engine(url)
+    AUTH["Authorization"] = f"Bearer {await session_token(accounts, SECRET, 'sam@example.com')}"
     app = assemble(
         "ingest, journey and alerts",
         [
             build_ingest(transport, CommonSettings()),
             build_journey(create_engine(url), transport, JourneySettings()),
-            build_alerts(
-                create_engine(url), transport, settings, CommonSettings(), session_secret=SECRET
-            ),
+            build_alerts(accounts, transport, settings, CommonSettings(), session_secret=SECRET),
         ],
         transport,
         CommonSettings(),
         session_secret=SECRET,
         producer_keys=frozenset({"pk-alerts-test"}),
+        sessions=Sessions(accounts),
     )
     async with (
         app.router.lifespan_context(app),

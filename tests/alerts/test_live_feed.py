@@ -16,8 +16,9 @@ import pytest
 from fastapi import FastAPI
 
 from services.alerts.live import Notifier, live_router
-from services.common.auth import SESSION_COOKIE, issue_token
+from services.common.auth import SESSION_COOKIE
 from services.common.db import create_engine
+from services.common.sessions import Sessions
 from tests.alerts.serving import (
     SECRET,
     FrameReader,
@@ -29,9 +30,10 @@ from tests.alerts.serving import (
     raised,
     serving,
 )
+from tests.sessions import session_token
 
-TOKEN = issue_token(SECRET, "ann@example.com", "consultant", 3600)
-BEARER = {"Authorization": f"Bearer {TOKEN}"}
+# Ann's session in each test's own accounts, set by the `journal` fixture.
+BEARER: dict[str, str] = {}
 T = TypeVar("T")
 
 
@@ -41,6 +43,10 @@ async def journal(
 ) -> AsyncIterator[Journal]:
     server = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
     url = await database_url(request.param, tmp_path, server, f"live_{unique}")
+    accounts = create_engine(url)
+    token = await session_token(accounts, SECRET, "ann@example.com")
+    await accounts.dispose()
+    BEARER["Authorization"] = f"Bearer {token}"
     async with journal_at(url) as opened:
         yield opened
 
@@ -56,6 +62,7 @@ def feed(journal: Journal, **options: Any) -> FastAPI:
 
     app = FastAPI(lifespan=lifespan)
     app.state.session_secret = SECRET
+    app.state.sessions = Sessions(engine)
     app.include_router(live_router(engine, **options))
     return app
 
@@ -151,7 +158,9 @@ async def test_the_stream_needs_a_consultant_session_and_takes_the_session_cooki
         anonymous = await http.get("/v1/alerts/stream")
         forged = await http.get("/v1/alerts/stream", headers={"Authorization": "Bearer x.y"})
         async with http.stream(
-            "GET", "/v1/alerts/stream", cookies={SESSION_COOKIE: TOKEN}
+            "GET",
+            "/v1/alerts/stream",
+            cookies={SESSION_COOKIE: BEARER["Authorization"].split()[1]},
         ) as answer:
             status = answer.status_code
             reader = FrameReader(answer)

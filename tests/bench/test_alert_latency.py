@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.common.auth import issue_token
 from tests.infra import fresh_database
 from tests.processes import crm_process
+from tests.sessions import signed_in
 
 pytestmark = pytest.mark.bench
 SECONDS = float(os.environ.get("CRM_BENCH_ALERT_SECONDS", "30"))
@@ -115,7 +115,7 @@ def test_click_to_alert_latency_three_processes_on_kafka_and_postgresql(
         "CRM_KAFKA_NAMESPACE": f"lat{unique}.",
         "CRM_DATABASE_URL": fresh_database(postgres_url, f"lat_{unique}"),
     }
-    token = issue_token(SECRET, "bench@example.com", "consultant", 3600)
+    token = signed_in(env["CRM_DATABASE_URL"], SECRET, "bench@example.com")
     with ExitStack() as stack:
         procs = {
             name: stack.enter_context(crm_process(["serve", name], tmp_path / f"{name}.log", env))

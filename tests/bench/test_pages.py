@@ -20,12 +20,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.common.auth import SESSION_COOKIE, issue_token
+from services.common.auth import SESSION_COOKIE
 from services.common.db import create_engine, migrate
 from services.projections.models.board import Board, BoardRow, Period
 from services.projections.tables import board as board_store
 from tests.infra import create_database
 from tests.processes import crm
+from tests.sessions import signed_in
 
 pytestmark = pytest.mark.bench
 PROSPECTS = int(os.environ.get("CRM_BENCH_PROSPECTS", "100000"))
@@ -143,7 +144,7 @@ def test_pages_and_api_with_many_prospects(
         "CRM_DATABASE_URL": url,
         "CRM_LOG_LEVEL": "WARNING",
     }
-    cookies = {SESSION_COOKIE: issue_token(SECRET, "bench@example.com", "consultant", 3600)}
+    cookies = {SESSION_COOKIE: signed_in(url, SECRET, "bench@example.com")}
     print(
         f"\n[bench] pages: {PROSPECTS:,} prospects seeded in {seeded_s:.1f} s; "
         f"{REQUESTS} sequential requests per path after 3 warm-ups"

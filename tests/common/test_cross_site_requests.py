@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.common.auth import SESSION_COOKIE, ConsultantSession, issue_token
+from services.common.auth import SESSION_COOKIE, ConsultantSession
+from services.common.db import create_engine, sqlite_url
+from services.common.sessions import Sessions
 from services.common.settings import CommonSettings
 from tests.processes import poll
 from tests.product import SECRET, Product
+from tests.sessions import session_token
 
 EVIL = "http://evil.example"
 JSON = {"Content-Type": "application/json"}
@@ -22,7 +26,7 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def with_cookie(product: Product, role: str = "admin") -> httpx.Client:
-    token = issue_token(SECRET, f"{role}@example.com", role, 600)
+    token = product.session(f"{role}@example.com", role)
     return httpx.Client(base_url=product.base, cookies={SESSION_COOKIE: token})
 
 
@@ -129,9 +133,13 @@ def test_reading_with_the_cookie_needs_no_origin(product: Product) -> None:
     assert answer.status_code == 200
 
 
-async def test_a_configured_origin_may_change_state_with_the_cookie_and_others_may_not() -> None:
+async def test_a_configured_origin_may_change_state_with_the_cookie_and_others_may_not(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(sqlite_url(tmp_path / "accounts.db"))
     app = FastAPI()
     app.state.session_secret = SECRET
+    app.state.sessions = Sessions(engine)
     app.state.session_origins = CommonSettings(
         session_origins="https://admin.example.com/, https://ops.example.com"
     ).session_origins_allowed()
@@ -140,7 +148,7 @@ async def test_a_configured_origin_may_change_state_with_the_cookie_and_others_m
     async def change(who: ConsultantSession) -> str:
         return who.email
 
-    token = issue_token(SECRET, "ann@example.com", "consultant", 600)
+    token = await session_token(engine, SECRET, "ann@example.com")
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
         transport=transport, base_url="http://crm.internal", cookies={SESSION_COOKIE: token}

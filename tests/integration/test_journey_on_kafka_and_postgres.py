@@ -16,25 +16,27 @@ from aiokafka.errors import CommitFailedError
 
 from schemas.values import Cta
 from schemas.web import CtaClickedV1
-from services.common.auth import issue_token
 from services.common.kafka import KafkaTransport
 from services.journey.domain.rules import DEFAULT_RULES
 from tests.infra import fresh_database
 from tests.processes import crm, crm_process, poll
+from tests.sessions import signed_in
 
 SECRET = "journey-secret"
-TOKEN = issue_token(SECRET, "lead@example.com", "admin", 3600)
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+# The admin's session in each test's own database, set by the `env` fixture.
+AUTH: dict[str, str] = {}
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def env(kafka_bootstrap: str, postgres_url: str, unique: str) -> dict[str, str]:
+    database = fresh_database(postgres_url, f"jrn_{unique}")
+    AUTH["Authorization"] = f"Bearer {signed_in(database, SECRET, 'lead@example.com', 'admin')}"
     return {
         "CRM_SESSION_SECRET": SECRET,
         "CRM_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "CRM_KAFKA_NAMESPACE": f"jrn{unique}.",
-        "CRM_DATABASE_URL": fresh_database(postgres_url, f"jrn_{unique}"),
+        "CRM_DATABASE_URL": database,
     }
 
 
@@ -220,7 +222,7 @@ def test_an_import_is_all_or_nothing_and_keeps_entry_points_null(
         again = httpx.post(url, content=good_csv, headers=AUTH).json()
         assert (again["imported"], len(again["skipped_known"])) == (0, 2)
 
-        consultant = issue_token(SECRET, "c@example.com", "consultant", 3600)
+        consultant = signed_in(env["CRM_DATABASE_URL"], SECRET, "c@example.com")
         forbidden = httpx.post(
             url, content=good_csv, headers={"Authorization": f"Bearer {consultant}"}
         )

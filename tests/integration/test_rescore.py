@@ -17,13 +17,14 @@ import pytest
 
 from schemas.values import Cta
 from schemas.web import CtaClickedV1
-from services.common.auth import issue_token
 from services.common.kafka import KafkaTransport
 from tests.infra import fresh_database
 from tests.processes import CLI, ROOT, crm, poll
+from tests.sessions import embedded_accounts, signed_in
 
 SECRET = "rescore-secret"
-AUTH = {"Authorization": f"Bearer {issue_token(SECRET, 'ops@example.com', 'admin', 3600)}"}
+# The admin's session in each test's own accounts, set when its product has started.
+AUTH: dict[str, str] = {}
 KEY = "pk-rescore"
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 # Thresholds doubled: 25 → 50, 75 → 150, ...
@@ -109,6 +110,10 @@ def check_rescore(
     assert "stage changes: 0 prospects" in again and "Applied" not in again
 
 
+def sign_in(accounts: str) -> None:
+    AUTH["Authorization"] = f"Bearer {signed_in(accounts, SECRET, 'ops@example.com', 'admin')}"
+
+
 def test_rescore_on_the_embedded_product(tmp_path: Path) -> None:
     rules = tmp_path / "higher.yaml"
     rules.write_text(HIGHER)
@@ -116,6 +121,7 @@ def test_rescore_on_the_embedded_product(tmp_path: Path) -> None:
     env = {"CRM_SESSION_SECRET": SECRET, "CRM_INGEST_API_KEYS": KEY}
     run = uuid.uuid4().hex[:6]
     with crm(["run", "--data-dir", str(data)], tmp_path / "crm.log", env) as base:
+        sign_in(embedded_accounts(data))
         for click in clicks(run):
             body = {
                 "type": "cta.clicked",
@@ -161,6 +167,7 @@ def test_rescore_on_kafka_and_postgres(
             await transport.stop()
 
     asyncio.run(publish(clicks(run)))
+    sign_in(database)
     with crm(["serve", "journey"], tmp_path / "journey.log", env) as base:
         check_rescore(base, run, rules, ["--distributed"], env)
         # The running service's cache saw the rescore: from stage 1 (not 2), a stage 3 cta is a

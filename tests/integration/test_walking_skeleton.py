@@ -8,13 +8,13 @@ from pathlib import Path
 
 import httpx
 
-from services.common.auth import issue_token
 from tests.infra import fresh_database
 from tests.processes import crm, poll
+from tests.sessions import embedded_accounts, signed_in
 
 SECRET = "skeleton-secret"
 KEY = "pk-skeleton"
-TOKEN = issue_token(SECRET, "consultant@example.com", "consultant", 3600)
+EMAIL = "consultant@example.com"
 
 
 def click(visitor: str) -> dict[str, object]:
@@ -28,14 +28,14 @@ def click(visitor: str) -> dict[str, object]:
     }
 
 
-def post_and_read(ingest: str, journey: str, visitor: str) -> dict[str, object]:
+def post_and_read(ingest: str, journey: str, visitor: str, token: str) -> dict[str, object]:
     accepted = httpx.post(
         f"{ingest}/v1/events", json=click(visitor), headers={"Authorization": f"Bearer {KEY}"}
     )
     assert accepted.status_code == 202, accepted.text
     found = poll(
         lambda: httpx.get(
-            f"{journey}/v1/prospects/{visitor}", headers={"Authorization": f"Bearer {TOKEN}"}
+            f"{journey}/v1/prospects/{visitor}", headers={"Authorization": f"Bearer {token}"}
         ),
         lambda r: r.status_code == 200,
         timeout=60,
@@ -64,7 +64,8 @@ def test_embedded_one_process_sqlite_no_kafka(tmp_path: Path) -> None:
     }
     visitor = f"v-{uuid.uuid4().hex[:8]}"
     with crm(["run", "--data-dir", str(tmp_path)], tmp_path / "run.log", env) as base:
-        assert_stage_1_with_entry_point(post_and_read(base, base, visitor))
+        token = signed_in(embedded_accounts(tmp_path), SECRET, EMAIL)
+        assert_stage_1_with_entry_point(post_and_read(base, base, visitor, token))
     assert sorted(p.name for p in tmp_path.glob("*.db")) == [
         "alerts.db",
         "events.db",
@@ -75,7 +76,7 @@ def test_embedded_one_process_sqlite_no_kafka(tmp_path: Path) -> None:
 
     with crm(["run", "--data-dir", str(tmp_path)], tmp_path / "rerun.log", env) as base:
         again = httpx.get(
-            f"{base}/v1/prospects/{visitor}", headers={"Authorization": f"Bearer {TOKEN}"}
+            f"{base}/v1/prospects/{visitor}", headers={"Authorization": f"Bearer {token}"}
         )
         assert again.status_code == 200
         assert again.json()["clicks"] == 1, "a restart must not process the click again"
@@ -98,12 +99,13 @@ def test_distributed_ingest_journey_and_alerts_as_separate_processes_on_kafka_an
         crm(["serve", "alerts"], tmp_path / "alerts.log", env) as alerts,
     ):
         assert len({ingest, journey, alerts}) == 3
-        assert_stage_1_with_entry_point(post_and_read(ingest, journey, visitor))
+        token = signed_in(env["CRM_DATABASE_URL"], SECRET, EMAIL)
+        assert_stage_1_with_entry_point(post_and_read(ingest, journey, visitor, token))
 
         skip = {**click(visitor), "cta": {"id": "buy", "label": "Buy", "stage": 6, "points": 5}}
         auth = {"Authorization": f"Bearer {KEY}"}
         assert httpx.post(f"{ingest}/v1/events", json=skip, headers=auth).status_code == 202
-        consultant = {"Authorization": f"Bearer {TOKEN}"}
+        consultant = {"Authorization": f"Bearer {token}"}
         raised = poll(
             lambda: httpx.get(f"{alerts}/v1/alerts?prospect_id={visitor}", headers=consultant),
             lambda r: r.status_code == 200 and len(r.json()["alerts"]) == 1,

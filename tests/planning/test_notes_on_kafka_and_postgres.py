@@ -12,12 +12,12 @@ import httpx
 import pytest
 
 from schemas import topics
-from services.common.auth import issue_token
 from services.common.kafka import KafkaTransport
 from tests.infra import fresh_database
 from tests.planning.history import created
 from tests.processes import crm, poll
 from tests.product import KafkaEvents
+from tests.sessions import signed_in
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 SECRET = "planning-secret"
@@ -43,7 +43,8 @@ def test_a_note_posted_to_the_planning_service_reaches_the_projections_through_k
         "CRM_DATABASE_URL": fresh_database(postgres_url, f"planning_it_{unique}"),
         "CRM_SESSION_SECRET": SECRET,
     }
-    auth = {"Authorization": f"Bearer {issue_token(SECRET, 'sam@example.com', 'consultant', 3600)}"}
+    token = signed_in(env["CRM_DATABASE_URL"], SECRET, "sam@example.com")
+    auth = {"Authorization": f"Bearer {token}"}
     path = "/v1/prospects/v-kafka/roadmap-notes"
     asyncio.run(publish_journey(kafka_bootstrap, namespace, "v-kafka"))
 

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas import topics
 from schemas.envelope import Event
-from services.common.auth import issue_token
 from services.common.db import as_aware
 from services.projections.models.alert_feed import feed
 from services.projections.models.notes import roadmap_notes
@@ -97,21 +96,20 @@ async def mark_others_in_v2_only(engine: AsyncEngine, name: str, prospect_id: st
         await conn.execute(insert(t.notes).values(**note, text=ONLY_IN_V2, author="c@crm.io"))
 
 
-def get(base: str, secret: str, path: str, **params: Any) -> Any:
-    token = issue_token(secret, "ops@example.com", "admin", 3600)
+def get(base: str, token: str, path: str, **params: Any) -> Any:
     answer = httpx.get(f"{base}{path}", params=params, headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200, answer.text
     return answer.json()
 
 
-def check_other_reads(base: str, secret: str, prospect_id: str, card: dict[str, Any]) -> None:
+def check_other_reads(base: str, token: str, prospect_id: str, card: dict[str, Any]) -> None:
     """The reads show what `mark_others_in_v2_only` wrote: they read the new version."""
     assert card["tier"] == "Only-V2"
-    alerts = get(base, secret, "/v1/analytics/alerts", **{"from": "2030-01-01", "to": "2030-01-01"})
+    alerts = get(base, token, "/v1/analytics/alerts", **{"from": "2030-01-01", "to": "2030-01-01"})
     assert {p["priority"]: p["raised"] for p in alerts["priorities"]} == {"HIGH": 0, "URGENT": 1}
-    playbooks = get(base, secret, "/v1/analytics/playbooks")["playbooks"]
+    playbooks = get(base, token, "/v1/analytics/playbooks")["playbooks"]
     assert ONLY_IN_V2 in [p["playbook_id"] for p in playbooks]
-    notes = get(base, secret, f"/v1/prospects/{prospect_id}/roadmap-notes")["notes"]
+    notes = get(base, token, f"/v1/prospects/{prospect_id}/roadmap-notes")["notes"]
     assert notes[0]["text"] == ONLY_IN_V2
 
 

@@ -22,11 +22,13 @@ from schemas.alerts import (
     AlertResolvedV1,
 )
 from schemas.envelope import Event
-from services.common.auth import SESSION_COOKIE, issue_token
+from services.common.auth import SESSION_COOKIE
+from services.common.sessions import Sessions
 from services.projections.handlers import AlertFeedProjection
 from services.projections.models.alert_feed import feed, responses
 from services.projections.tables import alert_feed as alert_feed_store
 from services.projections.web.alert_feed import alert_feed_router
+from tests.sessions import session_token
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
@@ -159,8 +161,9 @@ async def _redelivered_then_served(engine: AsyncEngine) -> None:
 
     app = FastAPI()
     app.state.session_secret = "feed-secret"
+    app.state.sessions = Sessions(engine)
     app.include_router(alert_feed_router(engine))
-    token = issue_token("feed-secret", "c@crm.io", "consultant", 600)
+    token = await session_token(engine, "feed-secret", "c@crm.io")
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         assert (await client.get("/v1/analytics/alerts")).status_code == 401

@@ -17,7 +17,6 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common.auth import issue_token
 from services.common.db import create_engine
 from services.projections.models.board import EMPTY, project
 from services.projections.tables import board as board_store
@@ -53,8 +52,11 @@ from tests.projections.replayed_models import (
     wait_until_projected,
 )
 from tests.projections.seeded_others import upgrade_note_and_view
+from tests.sessions import embedded_accounts, signed_in
 
 SECRET = "replay-secret"
+# A product's base URL → an admin's session in that product's accounts.
+SESSIONS: dict[str, str] = {}
 KEY = "pk-replay"
 
 
@@ -71,16 +73,14 @@ def post_click(base: str, visitor: str) -> None:
 
 
 def post_note(base: str, path: str, note: str) -> None:
-    token = issue_token(SECRET, "ops@example.com", "admin", 3600)
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {SESSIONS[base]}"}
     posted = httpx.post(f"{base}{path}", json={"text": note}, headers=headers)
     assert posted.status_code == 202, posted.text
 
 
 def board(base: str, **params: Any) -> dict[str, Any]:
-    token = issue_token(SECRET, "ops@example.com", "admin", 3600)
     answer = httpx.get(
-        f"{base}/v1/board", params=params, headers={"Authorization": f"Bearer {token}"}
+        f"{base}/v1/board", params=params, headers={"Authorization": f"Bearer {SESSIONS[base]}"}
     )
     assert answer.status_code == 200, answer.text
     found: dict[str, Any] = answer.json()
@@ -107,7 +107,7 @@ async def check_switch(
     await mark_others_in_v2_only(engine, V2, some)
     found = board(base, q="only-in-v2")["rows"]
     assert [r["prospect_id"] for r in found] == [some]
-    check_other_reads(base, SECRET, some, found[0])
+    check_other_reads(base, SESSIONS[base], some, found[0])
 
 
 async def check_drop(
@@ -148,6 +148,7 @@ async def test_replay_beside_the_embedded_product_switches_reads_and_the_live_bo
     where = ["--data-dir", str(data)]
     try:
         with crm(["run", *where], tmp_path / "crm.log", env) as base:
+            SESSIONS[base] = signed_in(embedded_accounts(data), SECRET, "ops@example.com", "admin")
             await wait_until_built(engine, distinct)
             assert board(base)["total"] == len(project(EMPTY, history).rows)
             events = settled(data / "events.db")
@@ -164,7 +165,7 @@ async def test_replay_beside_the_embedded_product_switches_reads_and_the_live_bo
             # The live planning projection writes the new version too.
             notes = "/v1/prospects/after-the-switch/roadmap-notes"
             post_note(base, notes, "Phase 1 after the switch")
-            listed = poll(lambda: get(base, SECRET, notes)["notes"], lambda n: len(n) == 1)
+            listed = poll(lambda: get(base, SESSIONS[base], notes)["notes"], lambda n: len(n) == 1)
             assert [n["text"] for n in listed] == ["Phase 1 after the switch"]
             assert "after-the-switch" in await noted(engine, V2)
             assert "after-the-switch" not in await noted(engine, V1)
@@ -196,6 +197,7 @@ async def test_replay_on_kafka_and_postgresql_switches_reads_and_the_live_board(
     engine = create_engine(url)
     try:
         with crm(["serve", "projections"], tmp_path / "projections.log", env) as base:
+            SESSIONS[base] = signed_in(url, SECRET, "ops@example.com", "admin")
             await wait_until_built(engine, distinct)
             await wait_until_projected(engine, others)
 
@@ -215,7 +217,7 @@ async def test_replay_on_kafka_and_postgresql_switches_reads_and_the_live_board(
             assert await has_row(engine, V2, "after-the-switch")
             assert not await has_row(engine, V1, "after-the-switch")
             notes = "/v1/prospects/after-the-switch/roadmap-notes"
-            listed = poll(lambda: get(base, SECRET, notes)["notes"], lambda n: len(n) == 1)
+            listed = poll(lambda: get(base, SESSIONS[base], notes)["notes"], lambda n: len(n) == 1)
             assert [n["text"] for n in listed] == ["Kick-off for after-the-switch"]
             assert "after-the-switch" not in await noted(engine, V1)
 

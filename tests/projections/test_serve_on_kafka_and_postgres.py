@@ -11,12 +11,12 @@ import httpx
 import pytest
 
 from schemas.envelope import Event
-from services.common.auth import issue_token
 from services.common.kafka import KafkaTransport
 from services.projections.models.board import EMPTY, project
 from tests.infra import fresh_database
 from tests.processes import crm, poll
 from tests.projections.seeded import journey_log
+from tests.sessions import signed_in
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 SECRET = "projections-secret"
@@ -50,7 +50,7 @@ def test_the_served_projections_service_builds_the_board_from_kafka(
         "CRM_SESSION_SECRET": SECRET,
         "CRM_PROJECTIONS_BATCH_SIZE": "50",
     }
-    token = issue_token(SECRET, "sam@example.com", "consultant", 3600)
+    token = signed_in(url, SECRET, "sam@example.com")
     with crm(["serve", "projections"], tmp_path / "projections.log", env) as base:
 
         def board() -> dict[str, object]:

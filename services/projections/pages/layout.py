@@ -160,10 +160,10 @@ def prospect_url(prospect_id: str) -> str:
     return "/prospects/" + quote(prospect_id, safe="")
 
 
-def consultant_page(request: Request) -> Consultant:
+async def consultant_page(request: Request) -> Consultant:
     """FastAPI dependency of every page: the consultant signed in with the session cookie; a
     visitor without one is sent to the login page, and back here after it."""
-    who = page_session(request)
+    who = await page_session(request)
     if who is None:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise HTTPException(303, headers={"Location": f"/login?next={quote(here, safe='/')}"})

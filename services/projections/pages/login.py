@@ -20,7 +20,7 @@ def login_router(pages: Pages) -> APIRouter:
     async def login(request: Request, next: str = HOME) -> Response:
         """The login form; it posts to `/v1/auth/login`, which sets the session cookie."""
         target = safe_next(next)
-        if page_session(request) is not None:
+        if await page_session(request) is not None:
             return RedirectResponse(target, status_code=303)
         return pages.render(
             "login.html", title="Log in", here="/login", scripts=("login.js",), next_path=target
