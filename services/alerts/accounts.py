@@ -138,6 +138,9 @@ async def add_consultant(engine: AsyncEngine, email: str, password: str, role: s
     _check_role(role)
     _check_password(password)
     hashed = await asyncio.to_thread(hash_password, password)
+    # A random first version: an account removed and added again under the same email does not
+    # bring the old account's tokens back to life.
+    version = secrets.randbelow(2**30)
     try:
         async with engine.begin() as conn:
             taken = await conn.execute(
@@ -152,12 +155,12 @@ async def add_consultant(engine: AsyncEngine, email: str, password: str, role: s
                     role=role,
                     created_at=datetime.now(UTC),
                     disabled=False,
-                    token_version=0,
+                    token_version=version,
                 )
             )
     except IntegrityError as exc:
         raise AccountExists(f"{email} already has an account") from exc
-    return Account(email, role, 0)
+    return Account(email, role, version)
 
 
 async def authenticate(engine: AsyncEngine, email: str, password: str) -> Account | None:
