@@ -56,6 +56,9 @@ def test_an_event_id_reused_with_another_body_is_a_409_naming_it_and_publishes_n
 
     assert other.status_code == 409, other.text
     assert other.json()["detail"] == f"event_id {event_id} was already used with a different body"
+    in_a_batch = running.post({"events": [click("v-idem-a", event_id, points=20)]})
+    assert in_a_batch.status_code == 409, in_a_batch.text
+    assert in_a_batch.json()["rejected"][0]["errors"][0]["field"] == "event_id"
     assert running.published() == before
 
 
