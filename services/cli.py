@@ -104,7 +104,7 @@ def serve(
     elif service is Service.ingest:
         from services.ingest.main import create_app as create_ingest
 
-        application = create_ingest(common)
+        application = create_ingest(common=common)
     elif service is Service.journey:
         from services.journey.main import create_app as create_journey
 

@@ -16,6 +16,7 @@ from services.common.kafka import KafkaTransport
 from services.common.sessions import Sessions
 from services.common.settings import CommonSettings
 from services.ingest.main import build as build_ingest
+from services.ingest.settings import IngestSettings
 from services.journey.main import build as build_journey
 from services.journey.settings import JourneySettings
 from services.planning.main import build as build_planning
@@ -28,7 +29,7 @@ def create_app(common: CommonSettings | None = None) -> FastAPI:
     """The caller checks the secrets first (`serve` refuses to start without them)."""
     common = common or CommonSettings()
     journey, alerts, projections = JourneySettings(), AlertsSettings(), ProjectionsSettings()
-    planning = PlanningSettings()
+    planning, ingest = PlanningSettings(), IngestSettings()
     # One producer and one broker for the process; every subscription keeps its own group.
     transport = KafkaTransport.from_settings(common, "crm-all")
     secret = common.session_secret.get_secret_value()
@@ -36,7 +37,9 @@ def create_app(common: CommonSettings | None = None) -> FastAPI:
     app = assemble(
         "Hero Journey CRM",
         [
-            build_ingest(transport, common),
+            build_ingest(
+                create_engine(ingest.database_url or common.database_url), transport, ingest, common
+            ),
             build_journey(
                 create_engine(journey.database_url or common.database_url), transport, journey
             ),

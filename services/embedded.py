@@ -17,6 +17,7 @@ from services.common.embedded_log import EmbeddedLog
 from services.common.sessions import Sessions
 from services.common.settings import CommonSettings
 from services.ingest.main import build as build_ingest
+from services.ingest.settings import IngestSettings
 from services.journey.main import build as build_journey
 from services.journey.settings import JourneySettings
 from services.planning.main import build as build_planning
@@ -27,7 +28,14 @@ from services.projections.settings import ProjectionsSettings
 SESSION_SECRET_FILE = "session-secret"
 INGEST_KEY_FILE = "ingest-api-key"
 ALERTS_DB = "alerts.db"  # also where `crm-journey users add` keeps consultant accounts
-DATABASES = ("events.db", "journey.db", ALERTS_DB, "projections.db", "planning.db")
+DATABASES = (
+    "events.db",
+    "ingest.db",
+    "journey.db",
+    ALERTS_DB,
+    "projections.db",
+    "planning.db",
+)
 
 
 def private_data_dir(data_dir: Path) -> None:
@@ -66,6 +74,7 @@ def create_app(data_dir: Path, common: CommonSettings | None = None) -> FastAPI:
     common = common or CommonSettings()
     private_data_dir(data_dir)
     transport = EmbeddedLog(data_dir / "events.db")
+    ingest_engine = create_engine(sqlite_url(data_dir / "ingest.db"))
     journey_engine = create_engine(sqlite_url(data_dir / "journey.db"))
     alerts_engine = create_engine(sqlite_url(data_dir / ALERTS_DB))
     projections_engine = create_engine(sqlite_url(data_dir / "projections.db"))
@@ -74,7 +83,7 @@ def create_app(data_dir: Path, common: CommonSettings | None = None) -> FastAPI:
     app = assemble(
         "Hero Journey CRM",
         [
-            build_ingest(transport, common),
+            build_ingest(ingest_engine, transport, IngestSettings(), common),
             build_journey(journey_engine, transport, JourneySettings()),
             build_alerts(alerts_engine, transport, AlertsSettings(), common, session_secret=secret),
             build_projections(projections_engine, ProjectionsSettings()),

@@ -186,6 +186,7 @@ def running_real_product(
         "CRM_KAFKA_NAMESPACE": namespace,
         "CRM_DATABASE_URL": database,
         # Each service in the database of the run, whatever the environment says.
+        "CRM_INGEST_DATABASE_URL": database,
         "CRM_JOURNEY_DATABASE_URL": database,
         "CRM_ALERTS_DATABASE_URL": database,
         "CRM_PROJECTIONS_DATABASE_URL": database,

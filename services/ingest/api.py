@@ -8,13 +8,16 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.catalogue import field_errors
 from schemas.envelope import Event
 from schemas.producer import SENT_EVENT
 from services.common.auth import ProducerKey
+from services.common.idempotency import fingerprint
 from services.common.transport import Transport
-from services.ingest import metrics
+from services.ingest import metrics, store
+from services.ingest.limits import KeyLimits
 
 log = logging.getLogger(__name__)
 
@@ -22,13 +25,25 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_BATCH = 1000
 
 
-def router(transport: Transport) -> APIRouter:
+def router(transport: Transport, engine: AsyncEngine, limits: KeyLimits) -> APIRouter:
     api = APIRouter(tags=["ingest"])
 
-    @api.post("/v1/events", status_code=202)
-    async def accept_events(request: Request, _key: ProducerKey) -> JSONResponse:
+    @api.post(
+        "/v1/events",
+        status_code=202,
+        responses={
+            409: {"description": "an `event_id` was already used with a different body"},
+            429: {
+                "description": "the producer key posted more events than its rate limit; "
+                "nothing was published, retry after `Retry-After` seconds"
+            },
+        },
+    )
+    async def accept_events(request: Request, key: ProducerKey) -> JSONResponse:
         """Accept one event or `{"events": [...]}`. Valid items are published; invalid items get
-        per-item errors naming the field and the reason. 202 when at least one was accepted."""
+        per-item errors naming the field and the reason. 202 when at least one was accepted.
+        A client `event_id` sent again with the same body is accepted (and published) again;
+        with another body it is refused."""
         # The body is at most MAX_BODY_BYTES: `assemble`'s BodyLimit stops it while it streams.
         raw = await request.body()
         try:
@@ -43,24 +58,45 @@ def router(transport: Transport) -> APIRouter:
             return _error(422, "`events` must be a non-empty list")
         if len(items) > MAX_BATCH:
             return _error(413, f"a batch holds at most {MAX_BATCH} events, got {len(items)}")
+        if refused := _over_limit(limits, key, len(items)):
+            return refused
 
         received_at = datetime.now(UTC)
         accepted: list[tuple[int, Event]] = []
         rejected: list[dict[str, Any]] = []
+        prints: dict[str, str] = {}
         for index, item in enumerate(items):
             try:
-                accepted.append((index, SENT_EVENT.validate_python(item).to_event(received_at)))
+                sent = SENT_EVENT.validate_python(item)
+                event = sent.to_event(received_at)
             except ValidationError as exc:
                 rejected.append({"index": index, "errors": field_errors(exc)})
+                continue
             except ValueError as exc:
                 rejected.append(
                     {"index": index, "errors": [{"field": "occurred_at", "message": str(exc)}]}
                 )
+                continue
+            if sent.event_id is not None:
+                # Within a batch, the first body sent under an id is the one it is bound to.
+                body_print = fingerprint(sent.model_dump(mode="json"))
+                if prints.setdefault(str(sent.event_id), body_print) != body_print:
+                    rejected.append(_reused(index, event))
+                    continue
+            accepted.append((index, event))
+        try:
+            taken = await store.reused(engine, prints, received_at)
+        except Exception as exc:
+            log.error("checking %d event id(s) failed: %r", len(prints), exc)
+            return _error(
+                503, "the event id store is unavailable; retry with the same event ids", retry=True
+            )
+        rejected += [_reused(i, e) for i, e in accepted if str(e.event_id) in taken]
+        accepted = [(i, e) for i, e in accepted if str(e.event_id) not in taken]
+        rejected.sort(key=lambda r: int(r["index"]))
         metrics.REJECTED.inc(len(rejected))
         if not accepted:
-            errors = rejected[0]["errors"] if single else rejected
-            key = "errors" if single else "rejected"
-            return JSONResponse({"detail": "no valid event", key: errors}, status_code=422)
+            return _none_accepted(rejected, single=single)
 
         try:
             await transport.publish([event for _, event in accepted])
@@ -77,6 +113,47 @@ def router(transport: Transport) -> APIRouter:
         return JSONResponse({"accepted": ids, "rejected": rejected}, status_code=202)
 
     return api
+
+
+def _over_limit(limits: KeyLimits, key: str, events: int) -> JSONResponse | None:
+    """The answer refusing the whole request if the key may not post `events` now."""
+    if not limits.fits(events):
+        return _error(
+            413,
+            f"a batch of {events} events is more than a producer key may post at once "
+            f"({limits.burst}, CRM_INGEST_KEY_BURST); send smaller batches",
+        )
+    wait = limits.take(key, events)
+    if not wait:
+        return None
+    metrics.THROTTLED.inc(events)
+    detail = (
+        f"this producer key is over its rate limit of {limits.rate:g} events a second "
+        f"(bursts of {limits.burst}); nothing was accepted, retry after {wait} s"
+    )
+    return JSONResponse({"detail": detail}, status_code=429, headers={"Retry-After": str(wait)})
+
+
+def _reused(index: int, event: Event) -> dict[str, Any]:
+    message = f"{event.event_id} was already used with a different body"
+    return {"index": index, "errors": [{"field": "event_id", "message": message}]}
+
+
+def _none_accepted(rejected: list[dict[str, Any]], *, single: bool) -> JSONResponse:
+    """409 when every item was refused for a reused id, else 422."""
+    reuse = all(
+        e["field"] == "event_id" and "already used" in e["message"]
+        for r in rejected
+        for e in r["errors"]
+    )
+    if single and reuse:
+        detail = f"event_id {rejected[0]['errors'][0]['message']}"
+        return JSONResponse({"detail": detail}, status_code=409)
+    errors = rejected[0]["errors"] if single else rejected
+    key = "errors" if single else "rejected"
+    return JSONResponse(
+        {"detail": "no valid event", key: errors}, status_code=409 if reuse else 422
+    )
 
 
 def _error(code: int, detail: str, *, retry: bool = False) -> JSONResponse:

@@ -2,32 +2,82 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime, timedelta
+
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.app import ServiceParts, assemble
+from services.common.db import create_engine, database_ready, migrate
 from services.common.kafka import KafkaTransport
 from services.common.settings import CommonSettings
 from services.common.transport import Transport
+from services.ingest import store
 from services.ingest.api import MAX_BODY_BYTES, router
+from services.ingest.limits import KeyLimits
+from services.ingest.settings import IngestSettings
+
+log = logging.getLogger(__name__)
+PRUNE_EVERY_S = 3600.0
 
 
-def build(transport: Transport, settings: CommonSettings) -> ServiceParts:
-    origins = [o.strip() for o in settings.ingest_cors_origins.split(",") if o.strip()]
+def build(
+    engine: AsyncEngine, transport: Transport, settings: IngestSettings, common: CommonSettings
+) -> ServiceParts:
+    origins = [o.strip() for o in common.ingest_cors_origins.split(",") if o.strip()]
+    limits = KeyLimits(settings.key_events_per_second, settings.key_burst)
+    retention = timedelta(days=settings.fingerprint_retention_days)
+    pruning: list[asyncio.Task[None]] = []
+
+    async def prune_now_and_then() -> None:
+        while True:
+            try:
+                gone = await store.prune(engine, datetime.now(UTC) - retention)
+                if gone:
+                    log.info("forgot %d event fingerprint(s) past their retention", gone)
+            except Exception as exc:  # the next round tries again; requests are unaffected
+                log.warning("pruning event fingerprints failed: %r", exc)
+            await asyncio.sleep(PRUNE_EVERY_S)
+
+    async def startup() -> None:
+        await migrate(engine, "ingest", store.MIGRATIONS)
+
+    async def started() -> None:
+        pruning.append(asyncio.create_task(prune_now_and_then()))
+
+    async def shutdown() -> None:
+        for task in pruning:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await engine.dispose()
+
     return ServiceParts(
         "ingest",
-        routers=[router(transport)],
+        routers=[router(transport, engine, limits)],
+        startup=startup,
+        started=started,
+        shutdown=shutdown,
+        ready=lambda: database_ready(engine),
         cors_origins=origins,
         body_limits={"/v1/events": MAX_BODY_BYTES},
     )
 
 
-def create_app(settings: CommonSettings | None = None) -> FastAPI:
-    settings = settings or CommonSettings()
-    transport = KafkaTransport.from_settings(settings, "crm-ingest")
+def create_app(
+    settings: IngestSettings | None = None, common: CommonSettings | None = None
+) -> FastAPI:
+    settings = settings or IngestSettings()
+    common = common or CommonSettings()
+    engine = create_engine(settings.database_url or common.database_url)
+    transport = KafkaTransport.from_settings(common, "crm-ingest")
     return assemble(
         "Hero Journey CRM ingest",
-        [build(transport, settings)],
+        [build(engine, transport, settings, common)],
         transport,
-        settings,
-        producer_keys=settings.producer_keys(),
+        common,
+        producer_keys=common.producer_keys(),
     )

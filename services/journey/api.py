@@ -14,6 +14,7 @@ from schemas.envelope import Event
 from schemas.stages import FIRST_STAGE, LAST_STAGE
 from schemas.values import EntryPoint
 from services.common.auth import AdminSession, ConsultantSession
+from services.common.idempotency import KeyReused, fingerprint
 from services.journey.commands.importing import ImportRefused, import_contacts
 from services.journey.domain.decisions import Refused
 from services.journey.domain.rules import Rules
@@ -52,7 +53,7 @@ class ProspectView(BaseModel):
 class Commands(Protocol):
     """What the API asks of the journey service (implemented by handlers.Journey)."""
 
-    async def move(self, move: MoveStage) -> Prospect: ...
+    async def move(self, move: MoveStage, fingerprint: str | None = None) -> Prospect: ...
 
     async def import_prospects(self, rows: Sequence[Event]) -> list[str]: ...
 
@@ -86,7 +87,16 @@ def router(engine: AsyncEngine, journey: Commands, rules: Rules) -> APIRouter:
         entries = [{"kind": e.type.rsplit(".v", 1)[0], **e.model_dump(mode="json")} for e in events]
         return {"prospect_id": prospect.id, "points": prospect.points, "entries": entries}
 
-    @api.post("/v1/prospects/{prospect_id}/stage", response_model=ProspectView)
+    @api.post(
+        "/v1/prospects/{prospect_id}/stage",
+        response_model=ProspectView,
+        responses={
+            409: {
+                "description": "the move is not allowed (e.g. already in that stage), or the "
+                "Idempotency-Key was already used with a different body"
+            }
+        },
+    )
     async def move_stage(
         prospect_id: str,
         body: MoveRequest,
@@ -94,7 +104,8 @@ def router(engine: AsyncEngine, journey: Commands, rules: Rules) -> APIRouter:
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> ProspectView:
         """Move a prospect to any stage, with a reason; recorded as an event attributed to the
-        consultant. Retrying with the same Idempotency-Key applies the move once."""
+        consultant. Retrying with the same Idempotency-Key applies the move once; reusing the key
+        for another move (stage, reason or prospect) is a 409."""
         command_id = (
             uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{who.email}:{idempotency_key}")
             if idempotency_key
@@ -103,8 +114,15 @@ def router(engine: AsyncEngine, journey: Commands, rules: Rules) -> APIRouter:
         move = MoveStage(
             command_id, prospect_id, body.stage, body.reason, who.email, datetime.now(UTC)
         )
+        asked = {"prospect_id": prospect_id, "stage": body.stage, "reason": body.reason}
         try:
-            await journey.move(move)
+            await journey.move(move, fingerprint(asked) if idempotency_key else None)
+        except KeyReused as exc:
+            raise HTTPException(
+                409,
+                detail=f"Idempotency-Key {idempotency_key!r} was already used with a different "
+                "body (stage, reason or prospect)",
+            ) from exc
         except Refused as exc:
             code = 404 if str(exc).startswith("no prospect") else 409
             raise HTTPException(code, detail=str(exc)) from exc

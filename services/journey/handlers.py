@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from schemas.envelope import Event
 from services.common.db import AlreadyApplied, InOrder, claim, claim_all
+from services.common.idempotency import record_command, seen_command
 from services.common.journal import (
     Appended,
     Entries,
@@ -80,20 +81,30 @@ class Journey:
             decided, done = await self._decide_and_save(conn, work, fresh, claiming=optimistic)
             return await store.bump_generation(conn), work, decided, done
 
-    async def move(self, move: MoveStage) -> Prospect:
-        """A consultant's manual move; raises Refused when the rules do not allow it."""
+    async def move(self, move: MoveStage, fingerprint: str | None = None) -> Prospect:
+        """A consultant's manual move; raises Refused when the rules do not allow it. With a
+        `fingerprint` (of the request under an idempotency key) a retry of the same request is
+        answered with the prospect as it is, and one with another body raises KeyReused."""
         async with self.engine.begin() as conn:
             await lock_journal(conn, store.journal)
             pid = (await store.resolve(conn, [move.prospect_id])).get(
                 move.prospect_id, move.prospect_id
             )
             current = (await store.load(conn, [pid])).get(pid)
+            if fingerprint is not None and await seen_command(
+                conn, store.commands, move.command_id, fingerprint
+            ):
+                assert current is not None  # prospects are never deleted
+                return current
+            # Moves recorded before fingerprints were kept are recognised by their event id.
             if current is not None and await store.journaled(conn, moved_event_id(move)):
-                return current  # the same command retried: already applied
+                return current
             decided = decide_move(current, replace(move, prospect_id=pid), self.rules)
             moved = fold(current, decided)
             assert moved is not None
             await store.save(conn, [moved], {pid}, {})
+            if fingerprint is not None:
+                await record_command(conn, store.commands, move.command_id, fingerprint)
             appended = await append_for_relay(conn, store.journal, decided)
             await store.bump_generation(conn)
         metrics.count(decided)

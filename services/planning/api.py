@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from schemas.planning import RoadmapNoteRecordedV1
 from services.common.auth import ConsultantSession
+from services.common.idempotency import KeyReused, fingerprint
 from services.planning.domain import Refused, WriteNote
 
 IDEMPOTENCY_NAMESPACE = uuid.UUID("0b5f6d0e-3a8c-4a61-9a55-2f1c8e7d4b93")
@@ -18,7 +19,9 @@ IDEMPOTENCY_NAMESPACE = uuid.UUID("0b5f6d0e-3a8c-4a61-9a55-2f1c8e7d4b93")
 class Commands(Protocol):
     """What the API asks of the planning service (implemented by handlers.Planning)."""
 
-    async def record_note(self, command: WriteNote) -> RoadmapNoteRecordedV1: ...
+    async def record_note(
+        self, command: WriteNote, fingerprint: str | None = None
+    ) -> RoadmapNoteRecordedV1: ...
 
 
 class NewRoadmapNote(BaseModel):
@@ -36,7 +39,16 @@ class RoadmapNoteView(BaseModel):
 def router(planning: Commands) -> APIRouter:
     api = APIRouter(tags=["planning"])
 
-    @api.post("/v1/prospects/{prospect_id}/roadmap-notes", status_code=202)
+    @api.post(
+        "/v1/prospects/{prospect_id}/roadmap-notes",
+        status_code=202,
+        responses={
+            409: {
+                "description": "the Idempotency-Key was already used with a different body "
+                "(note text or prospect)"
+            }
+        },
+    )
     async def record_roadmap_note(
         prospect_id: str,
         body: NewRoadmapNote,
@@ -45,7 +57,8 @@ def router(planning: Commands) -> APIRouter:
     ) -> RoadmapNoteView:
         """Record a consultant's roadmap note for a prospect the journey knows. The note is
         published as `roadmap_note.recorded.v1`; it is listed (`GET` on the same path) once the
-        projections have read it back. Retrying with the same Idempotency-Key records it once."""
+        projections have read it back. Retrying with the same Idempotency-Key records it once;
+        reusing the key for another note (text or prospect) is a 409."""
         text = body.text.strip()
         if not text:
             raise RequestValidationError(
@@ -57,8 +70,17 @@ def router(planning: Commands) -> APIRouter:
             else uuid.uuid4()
         )
         command = WriteNote(command_id, prospect_id, text, who.email, datetime.now(UTC))
+        asked = {"prospect_id": prospect_id, "text": text}
         try:
-            note = await planning.record_note(command)
+            note = await planning.record_note(
+                command, fingerprint(asked) if idempotency_key else None
+            )
+        except KeyReused as exc:
+            raise HTTPException(
+                409,
+                detail=f"Idempotency-Key {idempotency_key!r} was already used with a different "
+                "body (note text or prospect)",
+            ) from exc
         except Refused as exc:
             raise HTTPException(404, str(exc)) from exc
         return RoadmapNoteView(

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schemas.envelope import Event
 from schemas.planning import RoadmapNoteRecordedV1
 from services.common.db import claim
+from services.common.idempotency import record_command, seen_command
 from services.common.journal import append_for_relay, lock_journal
 from services.common.outbox import Relay
 from services.planning import metrics, store
@@ -41,16 +42,23 @@ class Planning:
             fresh = await claim(conn, store.processed, relevant)
             await store.save(conn, learn(fresh))
 
-    async def record_note(self, command: WriteNote) -> RoadmapNoteRecordedV1:
+    async def record_note(
+        self, command: WriteNote, fingerprint: str | None = None
+    ) -> RoadmapNoteRecordedV1:
         """Raises UnknownProspect or MergedAway. The same command (its id) retried records the
-        note once and answers with it."""
+        note once and answers with it; with a `fingerprint` (of the request under an idempotency
+        key), a retry with another body raises KeyReused."""
         try:
             async with self._writing, self.engine.begin() as conn:
                 await lock_journal(conn, store.journal)
+                if fingerprint is not None:
+                    await seen_command(conn, store.commands, command.command_id, fingerprint)
                 done = await store.recorded_note(conn, note_event_id(command.command_id))
                 if done is not None:
                     return done
                 event = decide_note(await store.prospect(conn, command.prospect_id), command)
+                if fingerprint is not None:
+                    await record_command(conn, store.commands, command.command_id, fingerprint)
                 appended = await append_for_relay(conn, store.journal, [event])
         except Refused as exc:
             metrics.REFUSED.labels("merged" if isinstance(exc, MergedAway) else "unknown").inc()

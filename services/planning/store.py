@@ -1,6 +1,6 @@
 """The planning service's own tables: the prospect ids the journey created (and where merges
 sent them), its journal of notes (history and outbox), and the ids of the journey events it
-has applied."""
+has applied, and the fingerprints of notes given with an idempotency key."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from schemas.catalogue import parse_event
 from schemas.planning import RoadmapNoteRecordedV1
 from services.common.db import processed_events_table
+from services.common.idempotency import commands_table
 from services.common.journal import journal_table, position_table
 from services.planning.domain import Learned, Prospect
 
@@ -29,6 +30,7 @@ prospects = Table(
 journal = journal_table(metadata, "planning")
 relay_position = position_table(metadata, "planning")
 processed = processed_events_table(metadata, "planning")
+commands = commands_table(metadata, "planning")
 
 # A merge may be merged further; more hops than this would be a cycle.
 MAX_HOPS = 100

@@ -22,6 +22,7 @@ from services.common.kafka import KafkaTransport
 from services.common.sessions import Sessions
 from services.common.settings import CommonSettings
 from services.ingest.main import build as build_ingest
+from services.ingest.settings import IngestSettings
 from services.journey.main import build as build_journey
 from services.journey.settings import JourneySettings
 from tests.contract.logs import _read_kafka
@@ -83,7 +84,7 @@ async def running(kafka_bootstrap: str, postgres_url: str, unique: str) -> Async
     app = assemble(
         "ingest, journey and alerts",
         [
-            build_ingest(transport, CommonSettings()),
+            build_ingest(create_engine(url), transport, IngestSettings(), CommonSettings()),
             build_journey(create_engine(url), transport, JourneySettings()),
             build_alerts(accounts, transport, settings, CommonSettings(), session_secret=SECRET),
         ],

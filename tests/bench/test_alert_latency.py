@@ -114,6 +114,9 @@ def test_click_to_alert_latency_three_processes_on_kafka_and_postgresql(
         "CRM_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "CRM_KAFKA_NAMESPACE": f"lat{unique}.",
         "CRM_DATABASE_URL": fresh_database(postgres_url, f"lat_{unique}"),
+        # One key posts every click: its limit must stay above the rate measured.
+        "CRM_INGEST_KEY_EVENTS_PER_SECOND": str(RATE * 4),
+        "CRM_INGEST_KEY_BURST": str(max(2000, RATE * 4)),
     }
     token = signed_in(env["CRM_DATABASE_URL"], SECRET, "bench@example.com")
     with ExitStack() as stack:

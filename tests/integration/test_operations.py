@@ -30,6 +30,7 @@ from services.alerts.settings import AlertsSettings
 from services.alerts.webhooks import WebhookSettings
 from services.cli import Service
 from services.common.settings import CommonSettings
+from services.ingest.settings import IngestSettings
 from services.journey.settings import JourneySettings
 from services.planning.settings import PlanningSettings
 from tests.processes import poll
@@ -137,6 +138,7 @@ def _setting_names() -> set[str]:
         f"{settings.model_config.get('env_prefix', '')}{name}".upper()
         for settings in (
             CommonSettings,
+            IngestSettings,
             JourneySettings,
             AlertsSettings,
             WebhookSettings,

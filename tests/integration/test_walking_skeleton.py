@@ -69,6 +69,7 @@ def test_embedded_one_process_sqlite_no_kafka(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.glob("*.db")) == [
         "alerts.db",
         "events.db",
+        "ingest.db",
         "journey.db",
         "planning.db",
         "projections.db",

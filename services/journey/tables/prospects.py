@@ -1,5 +1,5 @@
 """The journey service's own tables: prospects, visitor-id aliases, its journal (timeline and
-outbox), and the ids of the events it has applied."""
+outbox), the ids of the events it has applied and the fingerprints of consultants' commands."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from schemas.catalogue import parse_event
 from schemas.envelope import Event
 from services.common.db import among, chunks, processed_events_table
+from services.common.idempotency import commands_table
 from services.common.journal import journal_table, position_table
 from services.journey.domain.state import Prospect
 
@@ -80,6 +81,7 @@ aliases = Table(
 journal = journal_table(metadata, "journey")
 relay_position = position_table(metadata, "journey")
 processed = processed_events_table(metadata, "journey")
+commands = commands_table(metadata, "journey")
 
 
 async def resolve(conn: AsyncConnection, ids: Iterable[str]) -> dict[str, str]:
