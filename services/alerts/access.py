@@ -166,13 +166,21 @@ def accounts_router(
     async def me(who: ConsultantSession) -> Me:
         return Me(email=who.email, role=who.role)
 
-    @api.post("/password", responses={401: {}, 422: {}, 429: {}})
+    @api.post("/password", responses={401: {}, 403: {}, 422: {}, 429: {}})
     async def change_password(
         body: PasswordChange, who: ConsultantSession, request: Request, response: Response
     ) -> LoggedIn:
         """Change one's own password: every session of the account ends, this one gets a new
         token."""
-        await checked(request, who.email, body.current_password)
+        try:
+            await checked(request, who.email, body.current_password)
+        except HTTPException as exc:
+            if exc.status_code != status.HTTP_401_UNAUTHORIZED:
+                raise
+            # Signed in, so not a 401 (which the pages take as "log in again").
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, detail="the current password is not right"
+            ) from exc
         try:
             account = await set_password(engine, who.email, body.new_password)
         except ValueError as exc:

@@ -18,6 +18,7 @@ from services.projections.handlers import (
     RoadmapNotesProjection,
     TierProjection,
 )
+from services.projections.pages.account import account_router
 from services.projections.pages.analyticsdashboard import analyticsdashboard_router
 from services.projections.pages.customerjourney import customerjourney_router
 from services.projections.pages.customerplanningreview import customerplanningreview_router
@@ -69,6 +70,7 @@ def build(engine: AsyncEngine, settings: ProjectionsSettings) -> ServiceParts:
             playbooks_api_router(engine),
             pages.router(),
             login_router(pages),
+            account_router(pages),
             customerjourney_router(engine, pages, names),
             journeykanban_router(engine, pages, names),
             humansherpadashboard_router(pages),

@@ -70,11 +70,11 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def add_consultant(product: Product, prefix: str) -> str:
-    """A new consultant account (unique: pytest may set a module's fixtures up twice)."""
+def add_consultant(product: Product, prefix: str, role: str = "consultant") -> str:
+    """A new account (unique: pytest may set a module's fixtures up twice)."""
     email = f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
     added = subprocess.run(
-        [*CLI, "users", "add", email, "--role", "consultant", *product.accounts],
+        [*CLI, "users", "add", email, "--role", role, *product.accounts],
         input=f"{PASSWORD}\n",
         capture_output=True,
         text=True,

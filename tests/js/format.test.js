@@ -28,4 +28,11 @@ test("a failed call's detail is shown as the server worded it", () => {
     'stage too high; {"loc":["x"]}',
   );
   assert.equal(detailOf(null, 502), "the server answered 502");
+  assert.equal(
+    detailOf(
+      { detail: "invalid request", errors: [{ field: "new_password", message: "too long" }] },
+      422,
+    ),
+    "invalid request: new_password: too long",
+  );
 });

@@ -17,6 +17,10 @@ function humanise(seconds) {
 // What a failed API call says, from FastAPI's `detail` (a text, or validation errors).
 function detailOf(body, status) {
   const detail = body?.detail;
+  if (typeof detail === "string" && Array.isArray(body.errors) && body.errors.length) {
+    const named = body.errors.map((e) => `${e?.field ?? "?"}: ${e?.message ?? "invalid"}`);
+    return `${detail}: ${named.join("; ")}`;
+  }
   if (typeof detail === "string") return detail;
   if (Array.isArray(detail)) {
     return detail.map((d) => (d?.msg ? String(d.msg) : JSON.stringify(d))).join("; ");
