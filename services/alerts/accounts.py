@@ -210,7 +210,11 @@ def accounts_router(
         )
         return LoggedIn(token=token, email=who.email, role=who.role, expires_in=ttl_s)
 
-    @api.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+    @api.post(
+        "/logout",
+        status_code=status.HTTP_204_NO_CONTENT,
+        responses={403: {"description": "with the cookie, not a same-origin JSON request"}},
+    )
     async def logout(request: Request) -> Response:
         if SESSION_COOKIE in request.cookies:
             refuse_cross_site(request)

@@ -36,7 +36,11 @@ class RoadmapNoteView(BaseModel):
 def router(planning: Commands) -> APIRouter:
     api = APIRouter(tags=["planning"])
 
-    @api.post("/v1/prospects/{prospect_id}/roadmap-notes", status_code=202)
+    @api.post(
+        "/v1/prospects/{prospect_id}/roadmap-notes",
+        status_code=202,
+        responses={404: {"description": "the journey knows no such prospect"}},
+    )
     async def record_roadmap_note(
         prospect_id: str,
         body: NewRoadmapNote,

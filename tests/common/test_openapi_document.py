@@ -1,0 +1,114 @@
+"""The OpenAPI document tells the truth about what `assemble` adds around every route: security
+from the route's auth dependency, the app's own 422 shape, 401/403/413, for any service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+
+from services import embedded
+from services.common.app import ServiceParts, assemble
+from services.common.auth import AdminSession, ConsultantSession, ProducerKey
+from services.common.embedded_log import EmbeddedLog
+from services.common.settings import CommonSettings
+
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
+
+
+def new_service_document(tmp_path: Path) -> dict[str, Any]:
+    """A service added later, with one route per kind of caller, assembled like every other."""
+    api = APIRouter()
+
+    @api.get("/v1/things/{thing_id}")
+    async def read(thing_id: int, _who: ConsultantSession) -> dict[str, int]:
+        return {"id": thing_id}
+
+    @api.post("/v1/things")
+    async def make(_who: ConsultantSession) -> dict[str, int]:
+        return {"id": 1}
+
+    @api.post("/v1/admin-things")
+    async def admin_only(_who: AdminSession) -> dict[str, int]:
+        return {"id": 1}
+
+    @api.post("/v1/signals")
+    async def signal(_key: ProducerKey) -> dict[str, int]:
+        return {"id": 1}
+
+    @api.get("/v1/public")
+    async def public() -> dict[str, int]:
+        return {"id": 1}
+
+    app = assemble(
+        "things",
+        [ServiceParts("things", routers=[api])],
+        EmbeddedLog(tmp_path / "events.db"),
+        CommonSettings(),
+        session_secret="s",
+    )
+    return app.openapi()
+
+
+def error_codes(operation: dict[str, Any]) -> set[str]:
+    return {code for code in operation["responses"] if code[0] in "45"}
+
+
+def test_a_new_services_routes_declare_the_credential_their_dependency_asks_for(
+    tmp_path: Path,
+) -> None:
+    paths = new_service_document(tmp_path)["paths"]
+    session: list[dict[str, list[str]]] = [{"session": []}, {"sessionCookie": []}]
+    assert paths["/v1/things/{thing_id}"]["get"]["security"] == session
+    assert paths["/v1/admin-things"]["post"]["security"] == session
+    assert paths["/v1/signals"]["post"]["security"] == [{"producerKey": []}]
+    assert "security" not in paths["/v1/public"]["get"]
+
+
+def test_a_new_services_routes_document_the_statuses_the_runtime_kit_answers(
+    tmp_path: Path,
+) -> None:
+    paths = new_service_document(tmp_path)["paths"]
+    # A read needs a session (401); its parameters can be wrong (422). No 403: reads are not
+    # checked for cross-site requests, and any consultant may read.
+    assert error_codes(paths["/v1/things/{thing_id}"]["get"]) == {"401", "422"}
+    # A change sent with the cookie from elsewhere is a 403; any POST may carry a body (413).
+    assert error_codes(paths["/v1/things"]["post"]) == {"401", "403", "413"}
+    assert error_codes(paths["/v1/admin-things"]["post"]) == {"401", "403", "413"}
+    assert error_codes(paths["/v1/signals"]["post"]) == {"401", "413"}
+    assert error_codes(paths["/v1/public"]["get"]) == set()
+
+
+def test_every_error_answer_is_documented_with_the_apps_own_shape(tmp_path: Path) -> None:
+    doc = new_service_document(tmp_path)
+    del doc["paths"]["/readyz"]  # its 503 is a readiness report
+    for operation in (op for ops in doc["paths"].values() for op in ops.values()):
+        for code in error_codes(operation):
+            content = operation["responses"][code]["content"]
+            assert content == {"application/json": {"schema": PROBLEM}}, code
+    schemas = doc["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas
+    assert schemas["Problem"]["required"] == ["detail"]
+    assert set(schemas["Problem"]["properties"]) == {"detail", "errors"}
+    assert set(doc["components"]["securitySchemes"]) == {"session", "sessionCookie", "producerKey"}
+    assert doc["components"]["securitySchemes"]["sessionCookie"]["name"] == "crm_session"
+
+
+def test_the_products_bodies_read_by_hand_are_described(tmp_path: Path) -> None:
+    doc = embedded.create_app(tmp_path).openapi()
+    events = doc["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]
+    assert events["schema"]["oneOf"] == [
+        {"$ref": "#/components/schemas/SentEvent"},
+        {"$ref": "#/components/schemas/SentBatch"},
+    ]
+    assert {"SentEvent", "SentBatch", "SentCtaClick"} <= set(doc["components"]["schemas"])
+    csv = doc["paths"]["/v1/prospects/import"]["post"]["requestBody"]["content"]
+    assert csv == {"text/csv": {"schema": {"type": "string"}}}
+    stages = doc["paths"]["/v1/analytics/stages.csv"]["get"]["responses"]["200"]["content"]
+    assert list(stages) == ["text/csv"]
+
+
+def test_pages_are_not_in_the_api_document(tmp_path: Path) -> None:
+    paths = embedded.create_app(tmp_path).openapi()["paths"]
+    assert [p for p in paths if not p.startswith("/v1/")] == ["/healthz", "/readyz"]
