@@ -8,11 +8,16 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services import embedded
+from services import distributed, embedded
+from services.alerts.main import create_app as alerts_app
 from services.common.app import ServiceParts, assemble
 from services.common.auth import AdminSession, ConsultantSession, ProducerKey
 from services.common.embedded_log import EmbeddedLog
 from services.common.settings import CommonSettings
+from services.ingest.main import create_app as ingest_app
+from services.journey.main import create_app as journey_app
+from services.planning.main import create_app as planning_app
+from services.projections.main import create_app as projections_app
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
@@ -112,3 +117,27 @@ def test_the_products_bodies_read_by_hand_are_described(tmp_path: Path) -> None:
 def test_pages_are_not_in_the_api_document(tmp_path: Path) -> None:
     paths = embedded.create_app(tmp_path).openapi()["paths"]
     assert [p for p in paths if not p.startswith("/v1/")] == ["/healthz", "/readyz"]
+
+
+def operations(doc: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    return {(path, m): op for path, ops in doc["paths"].items() for m, op in ops.items()}
+
+
+def test_each_service_served_alone_documents_its_operations_as_the_fuzzed_product_does(
+    tmp_path: Path,
+) -> None:
+    """The fuzz test runs over the embedded product: this is why that covers `serve` too."""
+    common = CommonSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/crm.db")
+    fuzzed = operations(embedded.create_app(tmp_path / "embedded").openapi())
+    alone = [
+        ingest_app(common),
+        journey_app(common=common),
+        alerts_app(common=common),
+        projections_app(common=common),
+        planning_app(common=common),
+    ]
+    served: dict[tuple[str, str], Any] = {}
+    for app in alone:
+        served.update(operations(app.openapi()))
+    assert served == fuzzed
+    assert operations(distributed.create_app(common).openapi()) == fuzzed
