@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint schemas bench infra-up infra-down clean
+.PHONY: install run test lint schemas bench fuzz-api infra-up infra-down clean
 
 .venv/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null || python3 -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
@@ -50,6 +50,12 @@ bench: install
 	@set -euo pipefail; eval "$$(bash deploy/local/infra.sh up kafka postgres)"; \
 	export KAFKA_BOOTSTRAP_SERVERS CRM_TEST_DATABASE_URL; \
 	$(PY) -m pytest tests/bench -s -m bench $(PYTEST_ARGS)
+
+# schemathesis over every operation of the product's OpenAPI document, 500 examples each
+# (`make test` runs the same test with 10). `make fuzz-api FUZZ_EXAMPLES=2000` for longer.
+FUZZ_EXAMPLES ?= 500
+fuzz-api: install
+	CRM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/contract/test_openapi_conformance.py $(PYTEST_ARGS)
 
 infra-up:
 	bash deploy/local/infra.sh up

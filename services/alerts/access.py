@@ -138,7 +138,11 @@ def accounts_router(
         account = await checked(request, normalise_email(body.email), body.password)
         return signed_in(request, response, account)
 
-    @api.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+    @api.post(
+        "/logout",
+        status_code=status.HTTP_204_NO_CONTENT,
+        responses={403: {"description": "with the cookie, not a same-origin JSON request"}},
+    )
     async def logout(request: Request, everywhere: bool = Query(default=False)) -> Response:
         """End this session (with `everywhere=true`, every session of the account)."""
         if SESSION_COOKIE in request.cookies:

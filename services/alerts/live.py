@@ -102,7 +102,10 @@ def live_router(
     @api.get(
         "/v1/alerts/stream",
         response_class=StreamingResponse,
-        responses={200: {"content": {"text/event-stream": {}}}},
+        responses={
+            200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}},
+            400: {"description": "Last-Event-ID is not an event id"},
+        },
         summary="Alert events as they happen (Server-Sent Events)",
     )
     async def stream(

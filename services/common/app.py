@@ -16,8 +16,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 from services.common.guards import BodyLimit, JsonAnswerHeaders
+from services.common.openapi import truthful_openapi
 from services.common.sessions import Sessions
 from services.common.settings import CommonSettings
 from services.common.transport import Subscription, Transport
@@ -39,6 +41,15 @@ class ServiceParts:
     cors_origins: Sequence[str] = ()
     # Paths whose bodies have a limit of their own instead of the process's.
     body_limits: Mapping[str, int] | None = None
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, bool]
 
 
 def tune_gc() -> None:
@@ -125,11 +136,16 @@ def assemble(
             max_age=3600,
         )
 
-    @app.get("/healthz", tags=["operations"])
+    @app.get("/healthz", tags=["operations"], response_model=Health)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"])
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "a part is not ready"}},
+    )
     async def readyz() -> JSONResponse:
         checks = {"transport": started["transport"]}
         for part in parts:
@@ -157,4 +173,5 @@ def assemble(
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    app.openapi = truthful_openapi(app)  # type: ignore[method-assign]
     return app

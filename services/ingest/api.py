@@ -7,14 +7,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.catalogue import field_errors
 from schemas.envelope import Event
+from schemas.export import producer_json_schema
 from schemas.producer import SENT_EVENT
 from services.common.auth import ProducerKey
 from services.common.idempotency import fingerprint
+from services.common.openapi import FieldError, json_body
 from services.common.transport import Transport
 from services.ingest import metrics, store
 from services.ingest.limits import KeyLimits
@@ -25,20 +27,56 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_BATCH = 1000
 
 
+class Accepted(BaseModel):
+    event_id: str = Field(description="the event's id: the one sent, else a new one")
+
+
+class AcceptedItem(Accepted):
+    index: int = Field(description="the item's place in `events`, from 0")
+
+
+class RejectedItem(BaseModel):
+    index: int
+    errors: list[FieldError]
+
+
+class BatchAccepted(BaseModel):
+    accepted: list[AcceptedItem]
+    rejected: list[RejectedItem] = Field(description="published nothing of these")
+
+
+class NoValidEvent(BaseModel):
+    detail: str
+    errors: list[FieldError] = Field(default_factory=list, description="one event: why")
+    rejected: list[RejectedItem] = Field(default_factory=list, description="a batch: each item")
+
+
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    202: {"model": Accepted | BatchAccepted, "description": "one event, or a batch"},
+    400: {"description": "the body is not JSON"},
+    413: {"description": f"the body is too large, or a batch has over {MAX_BATCH} events"},
+    422: {"model": NoValidEvent, "description": "no event of the body is valid"},
+    409: {
+        "model": NoValidEvent,
+        "description": "an `event_id` was already used with a different body",
+    },
+    429: {
+        "description": "the producer key posted more events than its rate limit; "
+        "nothing was published, retry after `Retry-After` seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
+    503: {
+        "description": "the event log is unavailable; retry after `Retry-After` seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
+}
+
+
 def router(transport: Transport, engine: AsyncEngine, limits: KeyLimits) -> APIRouter:
     api = APIRouter(tags=["ingest"])
+    body = json_body(producer_json_schema(), 'one event, or `{"events": [...]}`')
 
-    @api.post(
-        "/v1/events",
-        status_code=202,
-        responses={
-            409: {"description": "an `event_id` was already used with a different body"},
-            429: {
-                "description": "the producer key posted more events than its rate limit; "
-                "nothing was published, retry after `Retry-After` seconds"
-            },
-        },
-    )
+    @api.post("/v1/events", status_code=202, responses=ANSWERS, openapi_extra=body)
     async def accept_events(request: Request, key: ProducerKey) -> JSONResponse:
         """Accept one event or `{"events": [...]}`. Valid items are published; invalid items get
         per-item errors naming the field and the reason. 202 when at least one was accepted.

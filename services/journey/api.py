@@ -15,6 +15,7 @@ from schemas.stages import FIRST_STAGE, LAST_STAGE
 from schemas.values import EntryPoint
 from services.common.auth import AdminSession, ConsultantSession
 from services.common.idempotency import KeyReused, fingerprint
+from services.common.openapi import FieldError
 from services.journey.commands.importing import ImportRefused, import_contacts
 from services.journey.domain.decisions import Refused
 from services.journey.domain.rules import Rules
@@ -50,6 +51,42 @@ class ProspectView(BaseModel):
     seconds_in_stage: dict[int, float] = Field(description="cumulative, per stage, as of now")
 
 
+class Timeline(BaseModel):
+    prospect_id: str = Field(description="the prospect now (the survivor, after a merge)")
+    points: int
+    entries: list[dict[str, Any]] = Field(description="the prospect's events, each with `kind`")
+
+
+class RejectedRow(BaseModel):
+    line: int
+    errors: list[FieldError]
+
+
+class ImportReport(BaseModel):
+    rows: int
+    rejected: list[RejectedRow] = Field(description="always empty: an import is whole or none")
+    import_id: str
+    imported: int
+    skipped_known: list[str] = Field(description="ids of prospects the journey already knew")
+
+
+class ImportRefusedReport(BaseModel):
+    detail: str
+    rows: int
+    rejected: list[RejectedRow]
+    imported: int = Field(description="always 0")
+
+
+CSV_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "UTF-8 CSV with a header row: email, name, stage, points, id",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such prospect"}}
+
+
 class Commands(Protocol):
     """What the API asks of the journey service (implemented by handlers.Journey)."""
 
@@ -75,11 +112,11 @@ def router(engine: AsyncEngine, journey: Commands, rules: Rules) -> APIRouter:
             raise HTTPException(404, detail=f"no prospect with id {prospect_id!r}")
         return render(found, merged, rules, datetime.now(UTC))
 
-    @api.get("/v1/prospects/{prospect_id}", response_model=ProspectView)
+    @api.get("/v1/prospects/{prospect_id}", response_model=ProspectView, responses=NOT_FOUND)
     async def get_prospect(prospect_id: str, _who: ConsultantSession) -> ProspectView:
         return await view(prospect_id)
 
-    @api.get("/v1/prospects/{prospect_id}/timeline")
+    @api.get("/v1/prospects/{prospect_id}/timeline", response_model=Timeline, responses=NOT_FOUND)
     async def get_timeline(prospect_id: str, _who: ConsultantSession) -> dict[str, Any]:
         prospect = await view(prospect_id)
         async with engine.connect() as conn:
@@ -91,10 +128,11 @@ def router(engine: AsyncEngine, journey: Commands, rules: Rules) -> APIRouter:
         "/v1/prospects/{prospect_id}/stage",
         response_model=ProspectView,
         responses={
+            **NOT_FOUND,
             409: {
                 "description": "the move is not allowed (e.g. already in that stage), or the "
                 "Idempotency-Key was already used with a different body"
-            }
+            },
         },
     )
     async def move_stage(
@@ -128,7 +166,15 @@ def router(engine: AsyncEngine, journey: Commands, rules: Rules) -> APIRouter:
             raise HTTPException(code, detail=str(exc)) from exc
         return await view(prospect_id)
 
-    @api.post("/v1/prospects/import")
+    @api.post(
+        "/v1/prospects/import",
+        response_model=ImportReport,
+        responses={
+            400: {"description": "the file is not UTF-8 text"},
+            422: {"model": ImportRefusedReport, "description": "nothing imported: rows rejected"},
+        },
+        openapi_extra=CSV_BODY,
+    )
     async def import_prospects(request: Request, _who: AdminSession) -> JSONResponse:
         """Import contacts that predate go-live from CSV (columns email, name, stage, points,
         id). Every row is checked; if any is rejected nothing is imported."""

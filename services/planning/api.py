@@ -43,10 +43,11 @@ def router(planning: Commands) -> APIRouter:
         "/v1/prospects/{prospect_id}/roadmap-notes",
         status_code=202,
         responses={
+            404: {"description": "the journey knows no such prospect"},
             409: {
                 "description": "the Idempotency-Key was already used with a different body "
                 "(note text or prospect)"
-            }
+            },
         },
     )
     async def record_roadmap_note(

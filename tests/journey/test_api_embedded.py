@@ -8,6 +8,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from tests.processes import ROOT, poll
 from tests.product import Product
 
@@ -115,6 +117,22 @@ def test_the_import_command_takes_a_whole_file_or_nothing(product: Product, tmp_
         None,
     )
     assert product.prospect(prospect_id_for("cli-bob@example.com")).status_code == 404
+
+
+def test_a_csv_upload_with_a_stray_carriage_return_is_refused_with_a_422_not_a_500(
+    product: Product,
+) -> None:
+    """Found by the OpenAPI fuzz test: a lone \\r inside a cell made the CSV reader raise."""
+    body = b"email,name\ncr-ann@example.com,A\rnn\n"
+    answer = httpx.post(
+        f"{product.base}/v1/prospects/import",
+        content=body,
+        headers={"Authorization": f"Bearer {product.token}", "Content-Type": "text/csv"},
+    )
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["imported"] == 0
+    assert [r["line"] for r in answer.json()["rejected"]] == [3]
 
 
 def test_a_bad_rules_file_stops_start_up_naming_the_line(tmp_path: Path) -> None:

@@ -52,3 +52,28 @@ async def test_a_file_with_a_rejected_row_is_refused_whole_naming_each_line() ->
 async def test_a_file_without_rows_is_refused() -> None:
     with pytest.raises(ImportRefused, match=r"^no rows$"):
         await import_contacts(KnowsAnn(), "email,stage\n")
+
+
+async def test_a_file_with_old_mac_line_breaks_is_read_line_by_line() -> None:
+    journey = KnowsAnn()
+
+    done = await import_contacts(journey, "email,stage\rbob@example.com,3\rcid@example.com,2\r")
+
+    assert done.imported == 2
+    assert journey.imported == [
+        prospect_id_for("bob@example.com"),
+        prospect_id_for("cid@example.com"),
+    ]
+
+
+async def test_a_file_the_csv_reader_cannot_take_apart_is_refused_naming_its_line() -> None:
+    # A cell over the csv module's field limit (128 KiB), on line 3.
+    text = "email,name\nbob@example.com,Bob\ncid@example.com," + "x" * 200_000 + "\n"
+
+    with pytest.raises(ImportRefused) as refused:
+        await import_contacts(KnowsAnn(), text)
+
+    [rejected] = refused.value.report()["rejected"]
+    assert rejected["line"] == 3
+    assert rejected["errors"][0]["field"] == "(file)"
+    assert "not readable as CSV" in rejected["errors"][0]["message"]

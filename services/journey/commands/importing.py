@@ -94,7 +94,18 @@ def prospect_id_for(email: str) -> str:
 
 
 def parse_csv(text: str, *, import_id: str, now: datetime) -> Parsed:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    # newline="": the csv module places line breaks itself, a lone \r included.
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        return _parse(reader, import_id=import_id, now=now)
+    except csv.Error as exc:
+        # A file the reader cannot take apart (say, a line break inside an unquoted cell) is
+        # the sender's to fix, like any rejected row.
+        problem = {"field": "(file)", "message": f"not readable as CSV: {exc}"}
+        return Parsed([], [Rejected(reader.line_num + 1, [problem])])
+
+
+def _parse(reader: csv.DictReader[str], *, import_id: str, now: datetime) -> Parsed:
     header = [h.strip().lower() for h in reader.fieldnames or []]
     problems = [f"unknown column {h!r}" for h in header if h not in COLUMNS]
     problems += [f"missing column {c!r}" for c in REQUIRED if c not in header]

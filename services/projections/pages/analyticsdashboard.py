@@ -94,7 +94,7 @@ def parse_form(typed: dict[str, str], settings: ProjectionsSettings) -> Form:
 def analyticsdashboard_router(
     reports: Reports, pages: Pages, settings: ProjectionsSettings
 ) -> APIRouter:
-    router = APIRouter(tags=["pages"])
+    router = APIRouter(tags=["pages"], include_in_schema=False)
 
     @router.get(PATH, response_class=HTMLResponse)
     async def analytics_dashboard(request: Request, who: ConsultantPage) -> Response:

@@ -47,7 +47,7 @@ class Suggestions:
 
 
 def customerjourney_router(engine: AsyncEngine, pages: Pages, names: tuple[str, ...]) -> APIRouter:
-    router = APIRouter(tags=["pages"])
+    router = APIRouter(tags=["pages"], include_in_schema=False)
     suggested = Suggestions()
 
     @router.get(PATH, response_class=HTMLResponse)

@@ -41,7 +41,7 @@ class Planned:
 def customerplanningreview_router(
     engine: AsyncEngine, pages: Pages, names: tuple[str, ...], default_tier: str
 ) -> APIRouter:
-    router = APIRouter(tags=["pages"])
+    router = APIRouter(tags=["pages"], include_in_schema=False)
 
     @router.get(PATH, response_class=HTMLResponse)
     async def customer_planning_review(who: ConsultantPage) -> Response:

@@ -17,7 +17,7 @@ PRIORITIES = ("URGENT", "HIGH")
 
 
 def humansherpadashboard_router(pages: Pages) -> APIRouter:
-    router = APIRouter(tags=["pages"])
+    router = APIRouter(tags=["pages"], include_in_schema=False)
 
     @router.get(PATH, response_class=HTMLResponse)
     async def alert_dashboard(

@@ -20,7 +20,7 @@ COLUMN_CARDS = 50
 
 
 def journeykanban_router(engine: AsyncEngine, pages: Pages, names: tuple[str, ...]) -> APIRouter:
-    router = APIRouter(tags=["pages"])
+    router = APIRouter(tags=["pages"], include_in_schema=False)
 
     @router.get(PATH, response_class=HTMLResponse)
     async def journey_kanban(who: ConsultantPage) -> Response:

@@ -10,7 +10,7 @@ from services.projections.pages.layout import HOME, Pages
 
 
 def login_router(pages: Pages) -> APIRouter:
-    router = APIRouter(tags=["pages"])
+    router = APIRouter(tags=["pages"], include_in_schema=False)
 
     @router.get("/", include_in_schema=False)
     async def home() -> Response:

@@ -60,7 +60,7 @@ def columns(report: PlaybookAnalytics) -> list[Column]:
 
 
 def playbookanalytics_router(engine: AsyncEngine, pages: Pages) -> APIRouter:
-    router = APIRouter(tags=["pages"])
+    router = APIRouter(tags=["pages"], include_in_schema=False)
 
     @router.get(PATH, response_class=HTMLResponse, tags=["pages"])
     async def playbook_analytics_page(

@@ -26,7 +26,7 @@ PATH = "/prospects/{prospect_id:path}"
 def prospects_router(
     engine: AsyncEngine, pages: Pages, names: tuple[str, ...], default_tier: str
 ) -> APIRouter:
-    router = APIRouter(tags=["pages"])
+    router = APIRouter(tags=["pages"], include_in_schema=False)
 
     @router.get(PATH, response_class=HTMLResponse)
     async def prospect_record(prospect_id: str, who: ConsultantPage) -> Response:

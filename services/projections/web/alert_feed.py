@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.auth import ConsultantSession
@@ -14,10 +16,39 @@ from services.projections.tables import versions
 from services.projections.web.analytics import PREFIX, From, To, window_of
 
 
+class Durations(BaseModel):
+    count: int
+    average_seconds: float | None
+    median_seconds: float | None
+    p90_seconds: float | None
+
+
+class PriorityResponses(BaseModel):
+    priority: str
+    raised: int
+    pending: int
+    acknowledged: int
+    actioned: int
+    resolved: int
+    expired: int
+    escalated: int
+    time_to_acknowledge: Durations = Field(description="raised to acknowledged (or actioned)")
+    time_to_action: Durations = Field(description="raised to actioned")
+
+
+class AlertResponses(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    first: datetime | None = Field(alias="from", description="start of the window, if any")
+    to: datetime | None = Field(description="end of the window (exclusive), if any")
+    priorities: list[PriorityResponses]
+
+
 def alert_feed_router(engine: AsyncEngine) -> APIRouter:
     api = APIRouter(tags=["analytics"])
 
-    @api.get(f"{PREFIX}/alerts")
+    # Described, not serialised, by the model: the answer's times keep their `+00:00` form.
+    @api.get(f"{PREFIX}/alerts", response_model=None, responses={200: {"model": AlertResponses}})
     async def alert_responses(
         _who: ConsultantSession, first: From = None, to: To = None
     ) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from pydantic import AfterValidator
 
 from services.common.auth import ConsultantSession
+from services.common.openapi import csv_answer
 from services.projections.models.analytics import (
     FIRST_DAY,
     LAST_DAY,
@@ -89,7 +90,7 @@ def analytics_api_router(reports: Reports, settings: ProjectionsSettings) -> API
         one at some time, and the share of those that reached the stage before."""
         return await reports.funnel(days(first, to))
 
-    @api.get("/funnel.csv", response_class=Response)
+    @api.get("/funnel.csv", response_class=Response, responses=csv_answer())
     async def funnel_as_csv(_who: ConsultantSession, first: From = None, to: To = None) -> Response:
         return _csv(funnel_csv(await reports.funnel_steps(days(first, to)), names), "funnel")
 
@@ -98,7 +99,7 @@ def analytics_api_router(reports: Reports, settings: ProjectionsSettings) -> API
         """Prospects first seen in the window, by their current stage."""
         return await reports.stages(days(first, to))
 
-    @api.get("/stages.csv", response_class=Response)
+    @api.get("/stages.csv", response_class=Response, responses=csv_answer())
     async def stages_as_csv(_who: ConsultantSession, first: From = None, to: To = None) -> Response:
         report = await reports.stages(days(first, to))
         counts = [StageCount(s.stage, s.prospects) for s in report.stages]
@@ -117,7 +118,7 @@ def analytics_api_router(reports: Reports, settings: ProjectionsSettings) -> API
         their entry point's first CTA or UTM source, medium or campaign."""
         return await reports.conversion(days(first, to), by, target_stage, limit)
 
-    @api.get("/conversion.csv", response_class=Response)
+    @api.get("/conversion.csv", response_class=Response, responses=csv_answer())
     async def conversion_as_csv(
         _who: ConsultantSession,
         by: Dimension = "entry_point",
@@ -138,7 +139,7 @@ def analytics_api_router(reports: Reports, settings: ProjectionsSettings) -> API
         one, over the advances made in the window."""
         return await reports.time_to_advance(days(first, to))
 
-    @api.get("/time-to-advance.csv", response_class=Response)
+    @api.get("/time-to-advance.csv", response_class=Response, responses=csv_answer())
     async def time_to_advance_as_csv(
         _who: ConsultantSession, first: From = None, to: To = None
     ) -> Response:
@@ -160,7 +161,7 @@ def analytics_api_router(reports: Reports, settings: ProjectionsSettings) -> API
         `inactive_days` or more (counted back from now)."""
         return await reports.drop_off(days(first, to), inactive_days, datetime.now(UTC))
 
-    @api.get("/drop-off.csv", response_class=Response)
+    @api.get("/drop-off.csv", response_class=Response, responses=csv_answer())
     async def drop_off_as_csv(
         _who: ConsultantSession,
         inactive_days: Inactive = settings.inactive_days,

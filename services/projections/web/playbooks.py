@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.auth import ConsultantSession
+from services.common.openapi import csv_answer
 from services.projections.models.playbooks import PlaybookCounts, PlaybookKey
 from services.projections.tables import playbooks as playbook_store
 from services.projections.tables import versions
@@ -161,7 +162,7 @@ def playbooks_api_router(engine: AsyncEngine) -> APIRouter:
         average time to submit."""
         return await playbook_report(engine, sort, order)
 
-    @api.get(f"{API_PATH}.csv", response_class=Response)
+    @api.get(f"{API_PATH}.csv", response_class=Response, responses=csv_answer())
     async def playbook_analytics_csv(
         _who: ConsultantSession,
         sort: Annotated[SortKey, Query()] = "playbook",
