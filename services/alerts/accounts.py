@@ -4,17 +4,13 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import functools
-import hashlib
-import hmac
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Boolean,
@@ -34,14 +30,14 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.alerts.passwords import decoy_hash, hash_password, password_matches
 from services.common.auth import ROLES
-from services.common.db import create_engine, migrate
+from services.common.db import as_aware, create_engine, migrate
 from services.common.sessions import Claims, ended_sessions
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 BAD_CREDENTIALS = "the email or password is not right"
 
@@ -78,41 +74,6 @@ class NoAccount(LookupError):
 
 class LastAdmin(ValueError):
     """The change would leave no enabled admin, and nobody could manage accounts any more."""
-
-
-def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    return "$".join(
-        ["scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P), _b64(salt), _b64(digest)]
-    )
-
-
-def password_matches(password: str, stored: str) -> bool:
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        expected = base64.b64decode(digest)
-        actual = _scrypt(password, base64.b64decode(salt), int(n), int(r), int(p))
-    except ValueError:
-        return False
-    return scheme == "scrypt" and hmac.compare_digest(actual, expected)
-
-
-def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(
-        password.encode(), salt=salt, n=n, r=r, p=p, maxmem=256 * n * r + 2**20, dklen=32
-    )
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
-
-
-@functools.cache
-def _decoy_hash() -> str:
-    # Checked when there is no usable account, so an unknown email costs one scrypt like a
-    # known one and response times do not tell which emails have accounts.
-    return hash_password(secrets.token_urlsafe(16))
 
 
 def normalise_email(email: str) -> str:
@@ -177,7 +138,7 @@ async def authenticate(engine: AsyncEngine, email: str, password: str) -> Accoun
             )
         ).first()
     usable = row is not None and not row.disabled
-    stored = row.password_hash if row is not None and usable else _decoy_hash()
+    stored = row.password_hash if row is not None and usable else decoy_hash()
     matches = await asyncio.to_thread(password_matches, password, stored)
     if row is None or not usable or not matches:
         return None
@@ -188,7 +149,7 @@ async def list_accounts(engine: AsyncEngine) -> list[Account]:
     c = consultants.c
     query = select(c.email, c.role, c.token_version, c.disabled, c.created_at).order_by(c.email)
     async with engine.connect() as conn:
-        return [Account(*row) for row in await conn.execute(query)]
+        return [_from_row(row) for row in await conn.execute(query)]
 
 
 async def change_account(
@@ -275,7 +236,13 @@ async def _account(conn: AsyncConnection, email: str) -> Account:
     row = (await conn.execute(query)).first()
     if row is None:
         raise NoAccount(f"{email} has no account")
-    return Account(*row)
+    return _from_row(row)
+
+
+def _from_row(row: Sequence[Any]) -> Account:
+    email, role, version, disabled, created_at = row
+    made = as_aware(created_at) if created_at is not None else None
+    return Account(email, role, version, disabled, made)
 
 
 async def _keep_an_admin(conn: AsyncConnection, account: Account, *, role: str) -> None:

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.alerts import accounts
+from services.alerts import accounts, passwords
 from services.alerts.access import accounts_router
 from services.alerts.accounts import (
     BAD_CREDENTIALS,
@@ -114,14 +114,14 @@ async def test_an_unknown_email_costs_one_password_hash_like_a_known_one(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await add_consultant(engine, "ann@example.com", PASSWORD, "consultant")
-    real, calls = accounts._scrypt, []
+    real, calls = passwords._scrypt, []
 
     def counted(*args: object) -> bytes:
         calls.append(args)
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(accounts, "_scrypt", counted)
-    accounts._decoy_hash()
+    monkeypatch.setattr(passwords, "_scrypt", counted)
+    passwords.decoy_hash()
     calls.clear()
     await authenticate(engine, "ann@example.com", "wrong password!")
     await authenticate(engine, "nobody@example.com", "wrong password!")

@@ -75,12 +75,13 @@ def test_a_new_services_routes_document_the_statuses_the_runtime_kit_answers(
     tmp_path: Path,
 ) -> None:
     paths = new_service_document(tmp_path)["paths"]
-    # A read needs a session (401); its parameters can be wrong (422). No 403: reads are not
-    # checked for cross-site requests, and any consultant may read.
-    assert error_codes(paths["/v1/things/{thing_id}"]["get"]) == {"401", "422"}
+    # A read needs a session (401, 503 when sessions cannot be checked); its parameters can be
+    # wrong (422). No 403: reads are not checked for cross-site requests, and any consultant
+    # may read.
+    assert error_codes(paths["/v1/things/{thing_id}"]["get"]) == {"401", "422", "503"}
     # A change sent with the cookie from elsewhere is a 403; any POST may carry a body (413).
-    assert error_codes(paths["/v1/things"]["post"]) == {"401", "403", "413"}
-    assert error_codes(paths["/v1/admin-things"]["post"]) == {"401", "403", "413"}
+    assert error_codes(paths["/v1/things"]["post"]) == {"401", "403", "413", "503"}
+    assert error_codes(paths["/v1/admin-things"]["post"]) == {"401", "403", "413", "503"}
     assert error_codes(paths["/v1/signals"]["post"]) == {"401", "413"}
     assert error_codes(paths["/v1/public"]["get"]) == set()
 
