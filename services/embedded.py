@@ -16,6 +16,8 @@ from services.common.db import create_engine, sqlite_url
 from services.common.embedded_log import EmbeddedLog
 from services.common.sessions import Sessions
 from services.common.settings import CommonSettings
+from services.content.main import build as build_content
+from services.content.settings import ContentSettings
 from services.ingest.main import build as build_ingest
 from services.journey.main import build as build_journey
 from services.journey.settings import JourneySettings
@@ -27,7 +29,14 @@ from services.projections.settings import ProjectionsSettings
 SESSION_SECRET_FILE = "session-secret"
 INGEST_KEY_FILE = "ingest-api-key"
 ALERTS_DB = "alerts.db"  # also where `crm-journey users add` keeps consultant accounts
-DATABASES = ("events.db", "journey.db", ALERTS_DB, "projections.db", "planning.db")
+DATABASES = (
+    "events.db",
+    "journey.db",
+    ALERTS_DB,
+    "projections.db",
+    "planning.db",
+    "content.db",
+)
 
 
 def private_data_dir(data_dir: Path) -> None:
@@ -79,6 +88,12 @@ def create_app(data_dir: Path, common: CommonSettings | None = None) -> FastAPI:
             build_alerts(alerts_engine, transport, AlertsSettings(), common, session_secret=secret),
             build_projections(projections_engine, ProjectionsSettings()),
             build_planning(planning_engine, transport, PlanningSettings()),
+            build_content(
+                create_engine(sqlite_url(data_dir / "content.db")),
+                transport,
+                ContentSettings(),
+                common,
+            ),
         ],
         transport,
         common,
