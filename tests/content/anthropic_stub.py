@@ -42,7 +42,10 @@ class Stub:
         if mode == DELAY:
             time.sleep(delay)
         if mode == OVERLOADED:
-            return 529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+            return 529, {
+                "type": "error",
+                "error": {"type": "overloaded_error", "message": "Overloaded"},
+            }
         prompt = request["messages"][0]["content"]
         candidates = json.loads(prompt[prompt.index("\n\n{") + 2 :])["candidate_quotes"]
         chosen = candidates[-1]
@@ -76,7 +79,7 @@ class Stub:
 
 def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))
             request = json.loads(self.rfile.read(length))
             with stub.lock:

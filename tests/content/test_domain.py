@@ -71,7 +71,9 @@ def test_copy_made_for_older_metadata_is_not_fresh():
 
 
 def test_a_candidate_quote_copied_verbatim_with_its_author_is_accepted():
-    chosen = checked_quote(" Everyone lives by selling something.\n", "Robert Louis Stevenson", CANDIDATES)
+    chosen = checked_quote(
+        " Everyone lives by selling something.\n", "Robert Louis Stevenson", CANDIDATES
+    )
 
     assert chosen == CANDIDATES[0]
 

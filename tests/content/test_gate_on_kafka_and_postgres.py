@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -150,7 +149,9 @@ def test_the_gate_shows_generated_copy_then_the_cache_until_a_consultant_deletes
     candidates = candidates_sent(stub)
     second = service.gate("selling", "v-2")
     after_second = stub.calls
-    deleted = httpx.delete(f"{service.base}/v1/playbooks/selling/gate-cache", headers=service.consultant)
+    deleted = httpx.delete(
+        f"{service.base}/v1/playbooks/selling/gate-cache", headers=service.consultant
+    )
     third = service.gate("selling", "v-3")
 
     assert stored.status_code == 200, stored.text

@@ -1,0 +1,68 @@
+"""The content service composed into the whole product: `crm-journey run` (embedded, as
+`make run` starts it) and `crm-journey serve all`, both with no Anthropic key configured."""
+
+from __future__ import annotations
+
+import stat
+
+import httpx
+import pytest
+
+from schemas import topics
+from tests.processes import poll
+from tests.product import Product
+
+METADATA = {
+    "title": "Pricing conversations",
+    "tagline": "Say the number with confidence",
+    "domain_tags": ["pricing", "negotiation"],
+    "tone": "calm",
+    "fallback": {"header": "Price with confidence", "paragraphs": ["Get the playbook."]},
+}
+
+
+def gate_without_a_key(product: Product, playbook: str) -> None:
+    before = product.log.published(topics.CONTENT)
+    auth = {"Authorization": f"Bearer {product.token}"}
+
+    stored = httpx.put(f"{product.base}/v1/playbooks/{playbook}", json=METADATA, headers=auth)
+    shown = httpx.get(
+        f"{product.base}/v1/playbooks/{playbook}/gate",
+        params={"visitor_id": "v-whole"},
+        headers={"Authorization": f"Bearer {product.producer_key}"},
+    )
+    metrics = httpx.get(f"{product.base}/metrics").text
+
+    assert stored.status_code == 200, stored.text
+    assert shown.status_code == 200, shown.text
+    assert shown.json() == {
+        "playbook_id": playbook,
+        "variation_id": "fallback",
+        "header": "Price with confidence",
+        "paragraphs": ["Get the playbook."],
+        "quote": None,
+        "fallback": True,
+    }
+    assert 'crm_content_fallbacks_total{reason="no_api_key"}' in metrics
+    # metadata set, fallback used, viewed
+    published = poll(
+        lambda: product.log.published(topics.CONTENT), lambda n: n >= before + 3, timeout=30
+    )
+    assert published == before + 3
+
+
+def test_the_embedded_product_serves_the_gate_with_fallback_copy_when_no_key_is_set(
+    product: Product,
+) -> None:
+    gate_without_a_key(product, "pricing-embedded")
+
+    database = product.data_dir / "content.db"
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+
+
+@pytest.mark.kafka
+@pytest.mark.postgres
+def test_serve_all_serves_the_gate_with_fallback_copy_when_no_key_is_set(
+    real_product: Product,
+) -> None:
+    gate_without_a_key(real_product, "pricing-serve-all")
