@@ -66,3 +66,17 @@ def test_serve_all_serves_the_gate_with_fallback_copy_when_no_key_is_set(
     real_product: Product,
 ) -> None:
     gate_without_a_key(real_product, "pricing-serve-all")
+
+
+def test_a_website_of_another_origin_may_fetch_the_gate_from_the_browser(product: Product) -> None:
+    preflight = httpx.options(
+        f"{product.base}/v1/playbooks/any/gate",
+        headers={
+            "Origin": "https://www.example.com",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
+
+    assert preflight.status_code == 200, preflight.text
+    assert "GET" in preflight.headers["access-control-allow-methods"]
