@@ -21,7 +21,13 @@ PlaybookId = Annotated[
 ]
 VisitorId = Annotated[
     str,
-    Query(min_length=1, max_length=200, pattern=r"^\S(?:.*\S)?$", description="the prospect id"),
+    Query(
+        min_length=1,
+        max_length=200,
+        # Printable, no surrounding space: it becomes the event's key and `subject_id`.
+        pattern=r"^[^\x00-\x20\x7f](?:[^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?$",
+        description="the prospect id",
+    ),
 ]
 
 
