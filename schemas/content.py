@@ -25,6 +25,8 @@ class GatedContentSubmittedV1(Event):
     playbook_id: str = Field(min_length=1)
     variation_id: str = Field(min_length=1)
     seconds_to_submit: float | None = Field(default=None, ge=0)
+    name: str | None = Field(default=None, max_length=300)
+    fields: dict[str, str] = Field(default_factory=dict, description="the form's other fields")
 
 
 class PlaybookCopyGeneratedV1(Event):

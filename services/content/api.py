@@ -4,30 +4,29 @@ from datetime import datetime
 from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, StringConstraints
 
+from schemas.content import GatedContentSubmittedV1
+from schemas.envelope import Email
 from services.common.auth import ConsultantSession, ProducerKey
 from services.content.domain import Playbook
 from services.content.handlers import SetMetadata, Shown
+from services.content.submissions import NotShown, Submit
 
 PlaybookId = Annotated[
     str,
     Path(
         min_length=1,
-        max_length=200,
+        max_length=180,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
         description="letters, digits and . _ : - (a slug)",
     ),
 ]
+# Printable, no surrounding space: it becomes the events' key and `subject_id`.
+PRINTABLE = r"^[^\x00-\x20\x7f](?:[^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?$"
 VisitorId = Annotated[
-    str,
-    Query(
-        min_length=1,
-        max_length=200,
-        # Printable, no surrounding space: it becomes the event's key and `subject_id`.
-        pattern=r"^[^\x00-\x20\x7f](?:[^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?$",
-        description="the prospect id",
-    ),
+    str, Query(min_length=1, max_length=200, pattern=PRINTABLE, description="the prospect id")
 ]
 
 
@@ -54,6 +53,10 @@ class Commands(Protocol):
     async def playbook(self, playbook_id: str) -> Playbook | None: ...
     async def forget_copy(self, playbook_id: str) -> bool: ...
     async def gate(self, playbook_id: str, visitor_id: str) -> Shown | None: ...
+
+
+class Submitting(Protocol):
+    async def submit(self, command: Submit) -> GatedContentSubmittedV1 | None: ...
 
 
 class FallbackCopy(BaseModel):
@@ -96,6 +99,30 @@ class GateView(BaseModel):
     fallback: bool = Field(description="true when this is the static fallback copy")
 
 
+FieldName = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=PRINTABLE)]
+FieldValue = Annotated[str, StringConstraints(max_length=1000)]
+
+
+class GateSubmission(BaseModel):
+    email: Email
+    visitor_id: str = Field(min_length=1, max_length=200, pattern=PRINTABLE)
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+    variation_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=36,
+        description="the variation shown (the gate's answer); else the latest shown",
+    )
+    page: str | None = Field(default=None, max_length=2000, pattern=PRINTABLE)
+    fields: dict[FieldName, FieldValue] = Field(default_factory=dict, max_length=20)
+
+
+class Submitted(BaseModel):
+    submission_id: str
+    variation_id: str
+    seconds_to_submit: float | None
+
+
 def _view(playbook: Playbook) -> PlaybookView:
     fallback = (
         FallbackCopy(header=playbook.fallback_header, paragraphs=list(playbook.fallback_paragraphs))
@@ -115,7 +142,7 @@ def _view(playbook: Playbook) -> PlaybookView:
     )
 
 
-def router(content: Commands) -> APIRouter:
+def router(content: Commands, submissions: Submitting) -> APIRouter:
     api = APIRouter(tags=["content"])
 
     @api.put("/v1/playbooks/{playbook_id}", responses={**_CHANGE, **_INVALID})
@@ -186,6 +213,52 @@ def router(content: Commands) -> APIRouter:
             paragraphs=list(shown.copy.paragraphs),
             quote=QuoteView(text=quote.text, author=quote.author) if quote else None,
             fallback=shown.fallback,
+        )
+
+    @api.post(
+        "/v1/playbooks/{playbook_id}/gate/submit",
+        status_code=status.HTTP_202_ACCEPTED,
+        responses={
+            401: {"description": "no producer key, or not a valid one"},
+            **_UNKNOWN,
+            **_INVALID,
+        },
+    )
+    async def submit_gate(
+        playbook_id: PlaybookId, body: GateSubmission, _: ProducerKey
+    ) -> Submitted:
+        """A visitor submitted the gate's form: recorded as `gated_content.submitted.v1` (with
+        the seconds since they were first shown that variation) and as an
+        `inquiry.submitted.v1` (form `gate:<playbook id>`), which makes the journey capture the
+        form as the prospect's entry point. A visitor never shown the gate is a 422."""
+        command = Submit(
+            playbook_id=playbook_id,
+            visitor_id=body.visitor_id,
+            email=body.email,
+            name=body.name or None,
+            variation_id=body.variation_id,
+            page=body.page,
+            fields=dict(body.fields),
+        )
+        try:
+            submitted = await submissions.submit(command)
+        except NotShown as exc:
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ("body", "visitor_id"),
+                        "msg": "this visitor was not shown this playbook's gate"
+                        + (" (that variation)" if body.variation_id else ""),
+                        "type": "value_error",
+                    }
+                ]
+            ) from exc
+        if submitted is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no playbook {playbook_id!r}")
+        return Submitted(
+            submission_id=str(submitted.event_id),
+            variation_id=submitted.variation_id,
+            seconds_to_submit=submitted.seconds_to_submit,
         )
 
     return api

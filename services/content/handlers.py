@@ -85,13 +85,27 @@ class Content:
         # SQLite has no journal lock; this process takes turns itself (PostgreSQL locks too).
         self._writing = asyncio.Lock()
 
-    async def _record(self, events: Sequence[Event], playbook: Playbook | None = None) -> None:
+    async def _record(
+        self,
+        events: Sequence[Event],
+        playbook: Playbook | None = None,
+        viewed: GatedContentViewedV1 | None = None,
+    ) -> None:
+        """Journal the events, with the state they change, in one transaction."""
         appended: Appended | None
         async with self._writing, self.engine.begin() as conn:
             await lock_journal(conn, store.journal)
             appended = await append_for_relay(conn, store.journal, events)
             if playbook is not None:
                 await store.save_playbook(conn, playbook)
+            if viewed is not None:
+                await store.remember_view(
+                    conn,
+                    viewed.playbook_id,
+                    viewed.subject_id,
+                    viewed.variation_id,
+                    viewed.occurred_at,
+                )
         if self.relay is not None:
             self.relay.hand_over(appended)
 
@@ -154,7 +168,7 @@ class Content:
             variation_id=shown.variation_id,
             fallback=shown.fallback,
         )
-        await self._record([viewed])
+        await self._record([viewed], viewed=viewed)
         return shown
 
     async def _joined_flight(self, playbook: Playbook) -> Shown:

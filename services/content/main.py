@@ -19,6 +19,7 @@ from services.content.generator import AnthropicGenerator
 from services.content.handlers import Content
 from services.content.retrieval import Library
 from services.content.settings import ContentSettings
+from services.content.submissions import Submissions
 
 
 def build(
@@ -56,7 +57,7 @@ def build(
     origins = [o.strip() for o in common.ingest_cors_origins.split(",") if o.strip()]
     return ServiceParts(
         "content",
-        routers=[router(content)],
+        routers=[router(content, Submissions(engine, relay))],
         startup=startup,
         started=started,
         shutdown=shutdown,

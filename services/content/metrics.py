@@ -12,3 +12,4 @@ GENERATION_SECONDS = Histogram(
     "Time asking the model for copy (successful or not)",
     buckets=(0.25, 0.5, 1, 2, 4, 6, 8, 10, 12),
 )
+SUBMISSIONS = Counter("crm_content_gate_submissions_total", "Gate forms submitted")

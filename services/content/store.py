@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,14 @@ copies = Table(
     Column("copy", Text, nullable=False),
     Column("playbook_version", String(36), nullable=False),
     Column("generated_at", DateTime(timezone=True), nullable=False),
+)
+views = Table(
+    "content_views",
+    metadata,
+    Column("playbook_id", String(200), primary_key=True),
+    Column("visitor_id", String(200), primary_key=True),
+    Column("variation_id", String(36), primary_key=True),
+    Column("first_viewed_at", DateTime(timezone=True), nullable=False),
 )
 journal = journal_table(metadata, "content")
 relay_position = position_table(metadata, "content")
@@ -119,6 +128,34 @@ async def keep_copy(conn: AsyncConnection, playbook_id: str, cached: Cached) -> 
         "generated_at": as_utc(cached.generated_at),
     }
     await conn.execute(_upsert(conn, copies, "playbook_id", row))
+
+
+async def remember_view(
+    conn: AsyncConnection, playbook_id: str, visitor_id: str, variation_id: str, at: datetime
+) -> None:
+    """The first time this visitor was shown this variation (later views keep it)."""
+    insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(views)
+    row = {
+        "playbook_id": playbook_id,
+        "visitor_id": visitor_id,
+        "variation_id": variation_id,
+        "first_viewed_at": as_utc(at),
+    }
+    await conn.execute(insert.values(**row).on_conflict_do_nothing())
+
+
+async def view_of(
+    conn: AsyncConnection, playbook_id: str, visitor_id: str, variation_id: str | None
+) -> tuple[str, datetime] | None:
+    """The variation this visitor was shown (the one named, else the latest first shown) and
+    when it was first shown to them."""
+    query = select(views.c.variation_id, views.c.first_viewed_at).where(
+        views.c.playbook_id == playbook_id, views.c.visitor_id == visitor_id
+    )
+    if variation_id is not None:
+        query = query.where(views.c.variation_id == variation_id)
+    row = (await conn.execute(query.order_by(views.c.first_viewed_at.desc()).limit(1))).first()
+    return None if row is None else (row.variation_id, as_aware(row.first_viewed_at))
 
 
 async def forget_copy(conn: AsyncConnection, playbook_id: str) -> bool:

@@ -80,3 +80,31 @@ def test_a_website_of_another_origin_may_fetch_the_gate_from_the_browser(product
 
     assert preflight.status_code == 200, preflight.text
     assert "GET" in preflight.headers["access-control-allow-methods"]
+
+
+def test_a_gate_form_submitted_on_the_embedded_product_makes_a_prospect_entering_by_it(
+    product: Product,
+) -> None:
+    site = {"Authorization": f"Bearer {product.producer_key}"}
+    auth = {"Authorization": f"Bearer {product.token}"}
+    httpx.put(f"{product.base}/v1/playbooks/pricing-form", json=METADATA, headers=auth)
+    httpx.get(
+        f"{product.base}/v1/playbooks/pricing-form/gate",
+        params={"visitor_id": "v-gate-form"},
+        headers=site,
+    )
+
+    submitted = httpx.post(
+        f"{product.base}/v1/playbooks/pricing-form/gate/submit",
+        json={"email": "gate@example.com", "visitor_id": "v-gate-form", "variation_id": "fallback"},
+        headers=site,
+    )
+    prospect = poll(
+        lambda: product.prospect("v-gate-form"), lambda r: r.status_code == 200, timeout=30
+    )
+
+    assert submitted.status_code == 202, submitted.text
+    assert prospect.status_code == 200
+    assert prospect.json()["email"] == "gate@example.com"
+    assert prospect.json()["entry_point"]["kind"] == "inquiry"
+    assert prospect.json()["entry_point"]["form_id"] == "gate:pricing-form"

@@ -1,4 +1,4 @@
-"""playbooks, cached copy, journal and relay position
+"""playbooks, cached copy, first views, journal and relay position
 
 Revision ID: 0001
 Revises:
@@ -30,6 +30,13 @@ def upgrade() -> None:
         sa.Column("generated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
+        "content_views",
+        sa.Column("playbook_id", sa.String(200), primary_key=True),
+        sa.Column("visitor_id", sa.String(200), primary_key=True),
+        sa.Column("variation_id", sa.String(36), primary_key=True),
+        sa.Column("first_viewed_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_table(
         "content_journal",
         sa.Column(
             "seq",
@@ -55,6 +62,7 @@ def downgrade() -> None:
     for table in (
         "content_relay_position",
         "content_journal",
+        "content_views",
         "content_copies",
         "content_playbooks",
     ):
