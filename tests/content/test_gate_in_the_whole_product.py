@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import stat
+from typing import Any
 
 import httpx
 import pytest
@@ -108,3 +109,16 @@ def test_a_gate_form_submitted_on_the_embedded_product_makes_a_prospect_entering
     assert prospect.json()["email"] == "gate@example.com"
     assert prospect.json()["entry_point"]["kind"] == "inquiry"
     assert prospect.json()["entry_point"]["form_id"] == "gate:pricing-form"
+    analytics = poll(
+        lambda: playbook_figures(product, "pricing-form"),
+        lambda f: f is not None and f["totals"]["submissions"] == 1,
+        timeout=30,
+    )
+    assert analytics is not None
+    assert (analytics["totals"]["views"], analytics["totals"]["submissions"]) == (1, 1)
+    assert [v["variation_id"] for v in analytics["variations"]] == ["fallback"]
+
+
+def playbook_figures(product: Product, playbook: str) -> dict[str, Any] | None:
+    found = product.get("/v1/analytics/playbooks").json()["playbooks"]
+    return next((p for p in found if p["playbook_id"] == playbook), None)
