@@ -13,7 +13,7 @@ from services.common.kafka import KafkaTransport
 from services.common.outbox import Relay
 from services.common.settings import CommonSettings
 from services.common.transport import Transport
-from services.content import store
+from services.content import store, widget
 from services.content.api import router
 from services.content.generator import AnthropicGenerator
 from services.content.handlers import Content
@@ -57,7 +57,7 @@ def build(
     origins = [o.strip() for o in common.ingest_cors_origins.split(",") if o.strip()]
     return ServiceParts(
         "content",
-        routers=[router(content, Submissions(engine, relay))],
+        routers=[router(content, Submissions(engine, relay)), widget.router()],
         startup=startup,
         started=started,
         shutdown=shutdown,
