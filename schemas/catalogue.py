@@ -41,6 +41,7 @@ _BY_TOPIC: dict[str, tuple[type[Event], ...]] = {
         content.GatedContentSubmittedV1,
         content.PlaybookCopyGeneratedV1,
         content.PlaybookCopyFallbackUsedV1,
+        content.PlaybookMetadataSetV1,
     ),
     topics.BILLING: (
         billing.UpgradeIntentRecordedV1,
@@ -89,6 +90,7 @@ AnyEvent = Annotated[
     | content.GatedContentSubmittedV1
     | content.PlaybookCopyGeneratedV1
     | content.PlaybookCopyFallbackUsedV1
+    | content.PlaybookMetadataSetV1
     | billing.UpgradeIntentRecordedV1
     | billing.CheckoutStartedV1
     | billing.CheckoutCompletedV1

@@ -31,6 +31,7 @@ class Service(StrEnum):
     alerts = "alerts"
     projections = "projections"
     planning = "planning"
+    content = "content"
     all = "all"
 
 
@@ -93,7 +94,7 @@ def serve(
     if not common.session_secret.get_secret_value():
         typer.echo("CRM_SESSION_SECRET must be set for a distributed service", err=True)
         raise typer.Exit(2)
-    if service in (Service.ingest, Service.all) and not common.producer_keys():
+    if service in (Service.ingest, Service.content, Service.all) and not common.producer_keys():
         typer.echo("CRM_INGEST_API_KEYS must name at least one producer key", err=True)
         raise typer.Exit(2)
     if service is Service.all:
@@ -118,6 +119,10 @@ def serve(
         from services.planning.main import create_app as create_planning
 
         application = create_planning(common=common)
+    elif service is Service.content:
+        from services.content.main import create_app as create_content
+
+        application = create_content(common=common)
     else:
         from services.projections.main import create_app as create_projections
 

@@ -15,6 +15,8 @@ from services.common.db import create_engine
 from services.common.kafka import KafkaTransport
 from services.common.sessions import Sessions
 from services.common.settings import CommonSettings
+from services.content.main import build as build_content
+from services.content.settings import ContentSettings
 from services.ingest.main import build as build_ingest
 from services.ingest.settings import IngestSettings
 from services.journey.main import build as build_journey
@@ -29,7 +31,7 @@ def create_app(common: CommonSettings | None = None) -> FastAPI:
     """The caller checks the secrets first (`serve` refuses to start without them)."""
     common = common or CommonSettings()
     journey, alerts, projections = JourneySettings(), AlertsSettings(), ProjectionsSettings()
-    planning, ingest = PlanningSettings(), IngestSettings()
+    planning, ingest, content = PlanningSettings(), IngestSettings(), ContentSettings()
     # One producer and one broker for the process; every subscription keeps its own group.
     transport = KafkaTransport.from_settings(common, "crm-all")
     secret = common.session_secret.get_secret_value()
@@ -55,6 +57,12 @@ def create_app(common: CommonSettings | None = None) -> FastAPI:
             ),
             build_planning(
                 create_engine(planning.database_url or common.database_url), transport, planning
+            ),
+            build_content(
+                create_engine(content.database_url or common.database_url),
+                transport,
+                content,
+                common,
             ),
         ],
         transport,

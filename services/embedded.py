@@ -16,6 +16,8 @@ from services.common.db import create_engine, sqlite_url
 from services.common.embedded_log import EmbeddedLog
 from services.common.sessions import Sessions
 from services.common.settings import CommonSettings
+from services.content.main import build as build_content
+from services.content.settings import ContentSettings
 from services.ingest.main import build as build_ingest
 from services.ingest.settings import IngestSettings
 from services.journey.main import build as build_journey
@@ -35,6 +37,7 @@ DATABASES = (
     ALERTS_DB,
     "projections.db",
     "planning.db",
+    "content.db",
 )
 
 
@@ -88,6 +91,12 @@ def create_app(data_dir: Path, common: CommonSettings | None = None) -> FastAPI:
             build_alerts(alerts_engine, transport, AlertsSettings(), common, session_secret=secret),
             build_projections(projections_engine, ProjectionsSettings()),
             build_planning(planning_engine, transport, PlanningSettings()),
+            build_content(
+                create_engine(sqlite_url(data_dir / "content.db")),
+                transport,
+                ContentSettings(),
+                common,
+            ),
         ],
         transport,
         common,

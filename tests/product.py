@@ -161,7 +161,8 @@ class Product:
 def running_product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
     """`crm-journey run`: the embedded event log and SQLite under a data directory."""
     data_dir = tmp_path_factory.mktemp("crm-data")
-    env = {"CRM_INGEST_API_KEYS": KEYS, "CRM_SESSION_SECRET": SECRET}
+    # No Anthropic key: gates answer with fallback copy, and no test reaches the real API.
+    env = {"CRM_INGEST_API_KEYS": KEYS, "CRM_SESSION_SECRET": SECRET, "ANTHROPIC_API_KEY": ""}
     with crm(["run", "--data-dir", str(data_dir)], data_dir / "crm.log", env) as base:
         events = EmbeddedEvents(data_dir / "events.db")
         accounts = ("--data-dir", str(data_dir))
@@ -191,6 +192,8 @@ def running_real_product(
         "CRM_ALERTS_DATABASE_URL": database,
         "CRM_PROJECTIONS_DATABASE_URL": database,
         "CRM_PLANNING_DATABASE_URL": database,
+        "CRM_CONTENT_DATABASE_URL": database,
+        "ANTHROPIC_API_KEY": "",
     }
     with crm(["serve", "all"], data_dir / "crm.log", env) as base:
         events = KafkaEvents(kafka_bootstrap, namespace)

@@ -130,7 +130,7 @@ def assemble(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=origins,
-            allow_methods=["POST"],
+            allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
             allow_credentials=False,
             max_age=3600,

@@ -1,0 +1,65 @@
+import json
+
+from services.content.domain import Playbook, Quote
+from services.content.retrieval import LIBRARY, Library, passages_of
+from tests.content.test_domain import T0
+
+
+def playbook(**changes: object) -> Playbook:
+    fields: dict[str, object] = {
+        "id": "p",
+        "title": "Selling without pushing",
+        "tagline": "Conversations that close",
+        "domain_tags": ("sales", "selling"),
+        "tone": "warm",
+        "body": "",
+        "fallback_header": "",
+        "fallback_paragraphs": (),
+        "version": "v",
+        "updated_at": T0,
+        "updated_by": "sam@example.com",
+    }
+    return Playbook(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+def test_the_library_holds_attributed_topic_tagged_quotes_each_once():
+    entries = json.loads(LIBRARY.read_text(encoding="utf-8"))
+
+    assert len(entries) >= 100
+    assert len({e["text"] for e in entries}) == len(entries)
+    assert all(e["text"] and e["author"] and e["source"] and e["topics"] for e in entries)
+
+
+def test_the_quotes_about_the_playbooks_domain_are_its_five_candidates():
+    candidates = Library.load().context(playbook()).quotes
+
+    assert len(candidates) == 5
+    assert Quote("Everyone lives by selling something.", "Robert Louis Stevenson") in candidates
+
+
+def test_a_query_matching_no_quote_still_gets_five_candidates():
+    candidates = Library.load().candidates("zzzz qqqq")
+
+    assert len(candidates) == 5
+
+
+def test_the_passages_that_match_the_playbook_come_first_and_unrelated_ones_not_at_all():
+    body = (
+        "Our office moved to a new building in spring.\n\n"
+        "Selling starts with a question: what happens if nothing changes?\n\n"
+        "Lunch is served at noon."
+    )
+
+    passages = Library.load().context(playbook(body=body)).passages
+
+    assert passages == ("Selling starts with a question: what happens if nothing changes?",)
+
+
+def test_a_long_paragraph_is_cut_into_passages_at_sentence_ends():
+    paragraph = " ".join(f"Sentence number {i} is about selling well." for i in range(40))
+
+    passages = passages_of(paragraph)
+
+    assert len(passages) > 1
+    assert all(p.endswith(".") and len(p) <= 600 for p in passages)
+    assert " ".join(passages) == paragraph
