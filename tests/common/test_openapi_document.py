@@ -14,6 +14,7 @@ from services.common.app import ServiceParts, assemble
 from services.common.auth import AdminSession, ConsultantSession, ProducerKey
 from services.common.embedded_log import EmbeddedLog
 from services.common.settings import CommonSettings
+from services.content.main import create_app as content_app
 from services.ingest.main import create_app as ingest_app
 from services.journey.main import create_app as journey_app
 from services.planning.main import create_app as planning_app
@@ -136,6 +137,7 @@ def test_each_service_served_alone_documents_its_operations_as_the_fuzzed_produc
         alerts_app(common=common),
         projections_app(common=common),
         planning_app(common=common),
+        content_app(common=common),
     ]
     served: dict[tuple[str, str], Any] = {}
     for app in alone:
