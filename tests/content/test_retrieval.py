@@ -1,4 +1,6 @@
 import json
+import unicodedata
+from collections import Counter
 
 from services.content.domain import Playbook, Quote
 from services.content.retrieval import LIBRARY, Library, passages_of
@@ -25,9 +27,48 @@ def playbook(**changes: object) -> Playbook:
 def test_the_library_holds_attributed_topic_tagged_quotes_each_once():
     entries = json.loads(LIBRARY.read_text(encoding="utf-8"))
 
-    assert len(entries) >= 100
+    assert len(entries) >= 495
     assert len({e["text"] for e in entries}) == len(entries)
     assert all(e["text"] and e["author"] and e["source"] and e["topics"] for e in entries)
+    assert all(2 <= len(e["topics"]) == len(set(e["topics"])) <= 5 for e in entries)
+    assert all(t == t.lower().strip() for e in entries for t in e["topics"])
+
+
+def test_every_topic_of_the_library_tags_at_least_three_quotes():
+    entries = json.loads(LIBRARY.read_text(encoding="utf-8"))
+
+    uses = Counter(t for e in entries for t in e["topics"])
+
+    assert {t: n for t, n in uses.items() if n < 3} == {}
+
+
+def _name_key(author: str) -> tuple[str, str]:
+    """Surname and first initial, accents and case ignored: "Ralph W. Emerson" and "Ralph Waldo
+    Emerson" share it, Theodore and Franklin D. Roosevelt do not."""
+    plain = unicodedata.normalize("NFKD", author).encode("ascii", "ignore").decode().lower()
+    words = plain.replace(".", " ").split()
+    return words[-1], words[0][0] if len(words) > 1 else ""
+
+
+def test_each_author_of_the_library_is_spelled_one_way():
+    authors = {e["author"] for e in json.loads(LIBRARY.read_text(encoding="utf-8"))}
+
+    spellings: dict[tuple[str, str], set[str]] = {}
+    for author in authors:
+        spellings.setdefault(_name_key(author), set()).add(author)
+    surnames: dict[str, set[str]] = {}
+    for author in authors:
+        surnames.setdefault(_name_key(author)[0], set()).add(author)
+
+    assert [s for s in spellings.values() if len(s) > 1] == []
+    # A bare surname ("Emerson") beside a full name ("Ralph Waldo Emerson") is the same person.
+    assert [s for s in surnames.values() if len(s) > 1 and any(" " not in a for a in s)] == []
+
+
+def test_the_name_key_tells_near_duplicate_spellings_from_different_people():
+    assert _name_key("Ralph W. Emerson") == _name_key("Ralph Waldo Emerson")
+    assert _name_key("René Descartes") == _name_key("Rene Descartes")
+    assert _name_key("Theodore Roosevelt") != _name_key("Franklin D. Roosevelt")
 
 
 def test_the_quotes_about_the_playbooks_domain_are_its_five_candidates():
