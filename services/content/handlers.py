@@ -32,8 +32,10 @@ from services.content.domain import (
 )
 from services.content.generator import GenerationFailed, Generator
 from services.content.retrieval import Library
+from services.content.views import GroupWriter
 
 log = logging.getLogger(__name__)
+READ_TTL_S, MAX_READ = 1.0, 10_000
 
 
 @dataclass(frozen=True)
@@ -84,12 +86,17 @@ class Content:
         self._flights: dict[str, asyncio.Task[Shown]] = {}
         # SQLite has no journal lock; this process takes turns itself (PostgreSQL locks too).
         self._writing = asyncio.Lock()
+        self._views = GroupWriter(self._record_views)
+        # playbook id -> (when read, the playbook, its cached copy): the gate's hot path reads no
+        # table. Changes made here update it at once; other instances' within READ_TTL_S.
+        self._read: dict[str, tuple[float, Playbook, Cached | None]] = {}
+        self._reading: dict[str, asyncio.Task[tuple[Playbook, Cached | None] | None]] = {}
 
     async def _record(
         self,
         events: Sequence[Event],
         playbook: Playbook | None = None,
-        viewed: GatedContentViewedV1 | None = None,
+        viewed: Sequence[GatedContentViewedV1] = (),
     ) -> None:
         """Journal the events, with the state they change, in one transaction."""
         appended: Appended | None
@@ -98,16 +105,12 @@ class Content:
             appended = await append_for_relay(conn, store.journal, events)
             if playbook is not None:
                 await store.save_playbook(conn, playbook)
-            if viewed is not None:
-                await store.remember_view(
-                    conn,
-                    viewed.playbook_id,
-                    viewed.subject_id,
-                    viewed.variation_id,
-                    viewed.occurred_at,
-                )
+            await store.remember_views(conn, viewed)
         if self.relay is not None:
             self.relay.hand_over(appended)
+
+    async def _record_views(self, viewed: Sequence[GatedContentViewedV1]) -> None:
+        await self._record(viewed, viewed=viewed)
 
     async def set_metadata(self, command: SetMetadata) -> Playbook:
         event = PlaybookMetadataSetV1(
@@ -127,6 +130,7 @@ class Content:
         # The fold needs no earlier state: each metadata event replaces the whole metadata.
         playbook = fold(None, event)
         await self._record([event], playbook)
+        self._read.pop(playbook.id, None)
         return playbook
 
     async def playbooks(self) -> list[Playbook]:
@@ -143,15 +147,15 @@ class Content:
             if await store.playbook(conn, playbook_id) is None:
                 return False
             await store.forget_copy(conn, playbook_id)
-            return True
+        self._read.pop(playbook_id, None)
+        return True
 
     async def gate(self, playbook_id: str, visitor_id: str) -> Shown | None:
         """None for an unknown playbook (and no model call)."""
-        async with self.engine.connect() as conn:
-            playbook = await store.playbook(conn, playbook_id)
-            cached = await store.cached_copy(conn, playbook_id) if playbook else None
-        if playbook is None:
+        found = await self._playbook_and_copy(playbook_id)
+        if found is None:
             return None
+        playbook, cached = found
         if cached is not None and is_fresh(
             cached, playbook, now=self.clock(), max_age=self.max_age
         ):
@@ -168,8 +172,33 @@ class Content:
             variation_id=shown.variation_id,
             fallback=shown.fallback,
         )
-        await self._record([viewed], viewed=viewed)
+        await self._views.record(viewed)
         return shown
+
+    async def _playbook_and_copy(self, playbook_id: str) -> tuple[Playbook, Cached | None] | None:
+        read = self._read.get(playbook_id)
+        if read is not None and time.monotonic() - read[0] < READ_TTL_S:
+            return read[1], read[2]
+        # One read per playbook at a time: when the entry gets old, the requests of that moment
+        # share one query instead of each taking a connection.
+        reading = self._reading.get(playbook_id)
+        if reading is None:
+            reading = asyncio.create_task(self._read_playbook(playbook_id))
+            self._reading[playbook_id] = reading
+            reading.add_done_callback(lambda _: self._reading.pop(playbook_id, None))
+        return await asyncio.shield(reading)
+
+    async def _read_playbook(self, playbook_id: str) -> tuple[Playbook, Cached | None] | None:
+        now = time.monotonic()
+        async with self.engine.connect() as conn:
+            playbook = await store.playbook(conn, playbook_id)
+            cached = await store.cached_copy(conn, playbook_id) if playbook else None
+        if playbook is None:
+            return None  # not kept: made-up ids must not fill the memory
+        if len(self._read) >= MAX_READ:
+            self._read.clear()
+        self._read[playbook_id] = (now, playbook, cached)
+        return playbook, cached
 
     async def _joined_flight(self, playbook: Playbook) -> Shown:
         """Single flight: a request that finds a generation under way for this playbook waits
@@ -225,6 +254,7 @@ class Content:
             await store.keep_copy(conn, playbook.id, cached)
         if self.relay is not None:
             self.relay.hand_over(appended)
+        self._read.pop(playbook.id, None)
         metrics.GENERATIONS.inc()
         return Shown(variation, copy, False)
 

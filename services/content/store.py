@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, delete, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from schemas.content import GatedContentViewedV1
 from services.common.db import as_aware, as_utc
 from services.common.journal import journal_table, position_table
 from services.content.domain import Cached, Copy, Playbook, Quote
@@ -130,18 +132,21 @@ async def keep_copy(conn: AsyncConnection, playbook_id: str, cached: Cached) -> 
     await conn.execute(_upsert(conn, copies, "playbook_id", row))
 
 
-async def remember_view(
-    conn: AsyncConnection, playbook_id: str, visitor_id: str, variation_id: str, at: datetime
-) -> None:
-    """The first time this visitor was shown this variation (later views keep it)."""
+async def remember_views(conn: AsyncConnection, viewed: Sequence[GatedContentViewedV1]) -> None:
+    """The first time each visitor was shown each variation (later views keep it)."""
+    if not viewed:
+        return
     insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(views)
-    row = {
-        "playbook_id": playbook_id,
-        "visitor_id": visitor_id,
-        "variation_id": variation_id,
-        "first_viewed_at": as_utc(at),
-    }
-    await conn.execute(insert.values(**row).on_conflict_do_nothing())
+    rows = [
+        {
+            "playbook_id": v.playbook_id,
+            "visitor_id": v.subject_id,
+            "variation_id": v.variation_id,
+            "first_viewed_at": as_utc(v.occurred_at),
+        }
+        for v in viewed
+    ]
+    await conn.execute(insert.on_conflict_do_nothing(), rows)
 
 
 async def view_of(
