@@ -123,6 +123,8 @@ def test_a_model_slower_than_ten_seconds_gets_the_fallback_in_time_and_the_next_
     assert fallback.json()["header"] == "Static slow"
     assert fallback.json()["paragraphs"] == ["Get the playbook."]
     assert retried.json()["fallback"] is False and stub.calls == calls + 1
+    after_fallback = service.submit("slow", email="slow@example.com", visitor_id="v-1")
+    assert after_fallback.status_code == 202, after_fallback.text
     assert 'crm_content_fallbacks_total{reason="timeout"} 1.0' in service.metrics()
     used = [e for e in service.events("slow") if e.type == "playbook_copy.fallback_used.v1"]
     assert [getattr(e, "reason", None) for e in used] == ["timeout"]
@@ -157,6 +159,10 @@ def test_a_failing_model_gets_the_fallback_copy_and_the_reason_is_recorded(
     used = [e for e in found if e.type == "playbook_copy.fallback_used.v1"]
     assert [getattr(e, "reason", None) for e in used] == [reason]
     assert f'crm_content_fallbacks_total{{reason="{reason}"}}' in service.metrics()
+    # The form under the fallback copy works: a conversion of the fallback variation.
+    submitted = service.submit(playbook, email=f"{mode}@example.com", visitor_id="v-1")
+    assert submitted.status_code == 202, submitted.text
+    assert submitted.json()["variation_id"] == "fallback"
 
 
 def test_twenty_concurrent_first_requests_make_one_model_call(service: Service, stub: Stub) -> None:
