@@ -14,6 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from services.common.auth import SESSION_COOKIE
 from tests.content.anthropic_stub import Stub, anthropic_stub
 from tests.e2e.conftest import SCREENSHOTS
 from tests.processes import crm, poll
@@ -135,6 +136,18 @@ def test_the_widget_shows_the_copy_and_quote_takes_the_form_and_reveals_the_play
     totals = next(p for p in figures if p["playbook_id"] == "widget-selling")["totals"]
     assert (totals["views"], totals["submissions"]) == (1, 1)
     assert violations == []
+
+    # What a consultant sees: the prospect, entered through the gate's form, and the figures.
+    token = widget.consultant["Authorization"].split()[1]
+    page.context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": widget.base}])
+    page.goto(f"{widget.base}/customerjourney?q={visitor}")
+    card = page.locator(f'li.card[data-prospect-id="{visitor}"]')
+    expect(card.locator("dd.entry")).to_have_text("Form gate:widget-selling")
+    page.goto(f"{widget.base}/playbookanalytics")
+    row = page.locator('tbody[data-playbook-id="widget-selling"] tr.total')
+    expect(row.locator("td.views")).to_have_text("1")
+    expect(row.locator("td.submissions")).to_have_text("1")
+    page.screenshot(path=str(SCREENSHOTS / "gate-widget-playbookanalytics.png"), full_page=True)
 
 
 def test_the_widget_shows_its_own_fallback_copy_when_the_gate_does_not_answer(
