@@ -131,7 +131,7 @@ def assemble(
             CORSMiddleware,
             allow_origins=origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
             allow_credentials=False,
             max_age=3600,
         )

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, StringConstraints
 
 from schemas.content import GatedContentSubmittedV1
 from schemas.envelope import Email
 from services.common.auth import ConsultantSession, ProducerKey
+from services.common.idempotency import KeyReused, fingerprint
 from services.content.domain import Playbook
 from services.content.handlers import SetMetadata, Shown
 from services.content.submissions import NotShown, Submit
@@ -43,6 +45,7 @@ _SESSION: dict[int | str, dict[str, Any]] = {
 _CHANGE = {**_SESSION, 403: {"description": "a cookie-authenticated change not sent as JSON"}}
 _INVALID: dict[int | str, dict[str, Any]] = {422: {"description": "invalid input, per field"}}
 _UNKNOWN: dict[int | str, dict[str, Any]] = {404: {"description": "no such playbook"}}
+IDEMPOTENCY_NAMESPACE = uuid.UUID("8d1c2f3a-5b6e-4c7d-9e0f-1a2b3c4d5e6f")
 
 
 class Commands(Protocol):
@@ -221,17 +224,26 @@ def router(content: Commands, submissions: Submitting) -> APIRouter:
         responses={
             401: {"description": "no producer key, or not a valid one"},
             **_UNKNOWN,
+            409: {"description": "the Idempotency-Key was already used with a different body"},
             **_INVALID,
         },
     )
     async def submit_gate(
-        playbook_id: PlaybookId, body: GateSubmission, _: ProducerKey
+        playbook_id: PlaybookId,
+        body: GateSubmission,
+        _: ProducerKey,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> Submitted:
         """A visitor submitted the gate's form: recorded as `gated_content.submitted.v1` (with
         the seconds since they were first shown that variation) and as an
         `inquiry.submitted.v1` (form `gate:<playbook id>`), which makes the journey capture the
-        form as the prospect's entry point. A visitor never shown the gate is a 422."""
+        form as the prospect's entry point. A visitor never shown the gate is a 422. Sent again
+        with the same Idempotency-Key (the widget sends one per form), it is recorded once; the
+        key with another body is a 409."""
+        keyed = f"{playbook_id}:{body.visitor_id}:{idempotency_key}"
         command = Submit(
+            command_id=uuid.uuid5(IDEMPOTENCY_NAMESPACE, keyed) if idempotency_key else None,
+            fingerprint=fingerprint({"playbook": playbook_id, **body.model_dump(mode="json")}),
             playbook_id=playbook_id,
             visitor_id=body.visitor_id,
             email=body.email,
@@ -242,6 +254,11 @@ def router(content: Commands, submissions: Submitting) -> APIRouter:
         )
         try:
             submitted = await submissions.submit(command)
+        except KeyReused as exc:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                detail=f"Idempotency-Key {idempotency_key!r} was already used with another body",
+            ) from exc
         except NotShown as exc:
             raise RequestValidationError(
                 [

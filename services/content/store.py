@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from schemas.content import GatedContentViewedV1
 from services.common.db import as_aware, as_utc
+from services.common.idempotency import commands_table
 from services.common.journal import journal_table, position_table
 from services.content.domain import Cached, Copy, Playbook, Quote
 
@@ -49,6 +50,7 @@ views = Table(
 )
 journal = journal_table(metadata, "content")
 relay_position = position_table(metadata, "content")
+commands = commands_table(metadata, "content")
 
 
 def _upsert(conn: AsyncConnection, table: Table, key: str, row: dict[str, Any]) -> Any:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.content import GatedContentSubmittedV1
 from schemas.web import InquirySubmittedV1
+from services.common.idempotency import record_command, seen_command
 from services.common.journal import Appended, append_for_relay, lock_journal
 from services.common.outbox import Relay
 from services.content import metrics, store
@@ -30,6 +31,9 @@ class Submit:
     variation_id: str | None = None
     page: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    # With an Idempotency-Key: the submission's id, and the fingerprint of what was sent.
+    command_id: uuid.UUID | None = None
+    fingerprint: str = ""
 
 
 def _now() -> datetime:
@@ -49,7 +53,9 @@ class Submissions:
         self._writing = asyncio.Lock()
 
     async def submit(self, command: Submit) -> GatedContentSubmittedV1 | None:
-        """None for an unknown playbook; raises NotShown."""
+        """None for an unknown playbook; raises NotShown, and KeyReused for an Idempotency-Key
+        used before with another body. The same body under the same key is recorded once and
+        answered alike."""
         now = self.clock()
         appended: Appended | None
         async with self._writing, self.engine.begin() as conn:
@@ -62,8 +68,19 @@ class Submissions:
             if view is None:
                 raise NotShown(command.playbook_id)
             variation, first_viewed = view
+            key, print_ = command.command_id, command.fingerprint
+            if key is not None and await seen_command(conn, store.commands, key, print_):
+                return GatedContentSubmittedV1(
+                    event_id=key,
+                    occurred_at=now,
+                    subject_id=command.visitor_id,
+                    playbook_id=command.playbook_id,
+                    variation_id=variation,
+                )
+            if key is not None:
+                await record_command(conn, store.commands, key, print_)
             submitted = GatedContentSubmittedV1(
-                event_id=uuid.uuid4(),
+                event_id=key or uuid.uuid4(),
                 occurred_at=now,
                 subject_id=command.visitor_id,
                 playbook_id=command.playbook_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.content.anthropic_stub import Stub
@@ -79,3 +80,31 @@ def test_a_submission_for_an_unknown_playbook_is_404(service: Service) -> None:
     refused = service.submit("no-such-playbook", email="a@example.com", visitor_id="v-1")
 
     assert refused.status_code == 404
+
+
+def test_a_form_sent_again_with_its_idempotency_key_is_one_conversion_and_another_body_a_409(
+    service: Service, stub: Stub
+) -> None:
+    service.put("retried")
+    service.gate("retried", "v-retry")
+    key = {"Idempotency-Key": "form-1"}
+    url = f"{service.base}/v1/playbooks/retried/gate/submit"
+    body = {"email": "pat@example.com", "visitor_id": "v-retry"}
+    headers = {**service.site, **key}
+
+    first = httpx.post(url, json=body, headers=headers)
+    again = httpx.post(url, json=body, headers=headers)
+    changed = httpx.post(url, json={**body, "email": "other@example.com"}, headers=headers)
+    unkeyed = service.submit("retried", **body)
+
+    assert (first.status_code, again.status_code) == (202, 202), first.text
+    assert again.json()["submission_id"] == first.json()["submission_id"]
+    assert changed.status_code == 409 and "form-1" in changed.json()["detail"]
+    assert unkeyed.status_code == 202
+    found = poll(
+        lambda: service.events("retried"),
+        lambda es: sum(e.type == "gated_content.submitted.v1" for e in es) >= 2,
+    )
+    conversions = [str(e.event_id) for e in found if e.type == "gated_content.submitted.v1"]
+    expected = [first.json()["submission_id"], unkeyed.json()["submission_id"]]
+    assert sorted(conversions) == sorted(expected)

@@ -13,17 +13,23 @@
     paragraphs: ["Leave your email and the playbook is yours."],
   };
 
+  // crypto.randomUUID exists only on https pages; getRandomValues on any.
+  function randomId() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
   function visitorId() {
     const name = "hero-visitor-id";
     try {
       let id = localStorage.getItem(name);
       if (!id) {
-        id = `v-${crypto.randomUUID()}`;
+        id = `v-${randomId()}`;
         localStorage.setItem(name, id);
       }
       return id;
     } catch {
-      return `v-${crypto.randomUUID()}`;
+      return `v-${randomId()}`;
     }
   }
 
@@ -79,6 +85,10 @@
     form.append(element("button", "hero-gate-submit", "Get the playbook"));
     const status = element("p", "hero-gate-status");
     box.append(form, status);
+    // One Idempotency-Key per body sent: a retry of the same form is recorded once; a corrected
+    // email is a new submission.
+    let sent = "";
+    let attempt = "";
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       status.textContent = "Sending…";
@@ -89,12 +99,20 @@
         page: location.href,
       };
       if (name.value.trim()) body.name = name.value.trim();
+      if (JSON.stringify(body) !== sent) {
+        sent = JSON.stringify(body);
+        attempt = randomId();
+      }
       try {
         const answer = await fetch(
           `${api}/v1/playbooks/${encodeURIComponent(playbook)}/gate/submit`,
           {
             method: "POST",
-            headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+            headers: {
+              Authorization: `Bearer ${key}`,
+              "Content-Type": "application/json",
+              "Idempotency-Key": attempt,
+            },
             body: JSON.stringify(body),
           },
         );
