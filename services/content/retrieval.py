@@ -5,6 +5,7 @@ with BM25 (bm25s: sparse matrices over a plain tokenizer, no model to download).
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,12 @@ class Context:
     passages: tuple[str, ...]
 
 
+def _new_index() -> bm25s.BM25:
+    # bm25s sets its own logger to DEBUG when imported: one line per index built otherwise.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s.BM25()
+
+
 def _tokens(texts: list[str]) -> list[list[str]]:
     tokens = bm25s.tokenize(texts, return_ids=False, show_progress=False)
     assert isinstance(tokens, list)
@@ -37,7 +44,7 @@ def _ranked(documents: list[str], query: str, k: int) -> list[int]:
     question = _tokens([query])
     if k == 0 or not question[0]:
         return []
-    index = bm25s.BM25()
+    index = _new_index()
     index.index(_tokens(documents), show_progress=False)
     found, scores = index.retrieve(question, k=k, show_progress=False)
     return [int(i) for i, s in zip(found[0], scores[0], strict=True) if s > 0]
@@ -65,7 +72,7 @@ class Library:
     def __init__(self, quotes: list[Quote], topics: list[str]):
         self.quotes = quotes
         documents = [f"{q.text} {t}" for q, t in zip(quotes, topics, strict=True)]
-        self._index = bm25s.BM25()
+        self._index = _new_index()
         self._index.index(_tokens(documents), show_progress=False)
 
     @classmethod
