@@ -32,6 +32,7 @@ class Service(StrEnum):
     projections = "projections"
     planning = "planning"
     content = "content"
+    billing = "billing"
     all = "all"
 
 
@@ -43,11 +44,12 @@ class InfraAction(StrEnum):
 
 @contextmanager
 def _refusing_bad_rules() -> Iterator[None]:
+    from services.billing.tiers import TiersError
     from services.common.rules_file import RulesError
 
     try:
         yield
-    except RulesError as exc:
+    except (RulesError, TiersError) as exc:
         typer.echo(f"cannot start: {exc}", err=True)
         raise typer.Exit(2) from exc
 
@@ -94,7 +96,10 @@ def serve(
     if not common.session_secret.get_secret_value():
         typer.echo("CRM_SESSION_SECRET must be set for a distributed service", err=True)
         raise typer.Exit(2)
-    if service in (Service.ingest, Service.content, Service.all) and not common.producer_keys():
+    if (
+        service in (Service.ingest, Service.content, Service.billing, Service.all)
+        and not common.producer_keys()
+    ):
         typer.echo("CRM_INGEST_API_KEYS must name at least one producer key", err=True)
         raise typer.Exit(2)
     if service is Service.all:
@@ -123,6 +128,11 @@ def serve(
         from services.content.main import create_app as create_content
 
         application = create_content(common=common)
+    elif service is Service.billing:
+        from services.billing.main import create_app as create_billing
+
+        with _refusing_bad_rules():
+            application = create_billing(common=common)
     else:
         from services.projections.main import create_app as create_projections
 

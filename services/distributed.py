@@ -10,6 +10,8 @@ from fastapi import FastAPI
 
 from services.alerts.main import build as build_alerts
 from services.alerts.settings import AlertsSettings
+from services.billing.main import build as build_billing
+from services.billing.settings import BillingSettings
 from services.common.app import assemble
 from services.common.db import create_engine
 from services.common.kafka import KafkaTransport
@@ -32,6 +34,7 @@ def create_app(common: CommonSettings | None = None) -> FastAPI:
     common = common or CommonSettings()
     journey, alerts, projections = JourneySettings(), AlertsSettings(), ProjectionsSettings()
     planning, ingest, content = PlanningSettings(), IngestSettings(), ContentSettings()
+    billing = BillingSettings()
     # One producer and one broker for the process; every subscription keeps its own group.
     transport = KafkaTransport.from_settings(common, "crm-all")
     secret = common.session_secret.get_secret_value()
@@ -62,6 +65,12 @@ def create_app(common: CommonSettings | None = None) -> FastAPI:
                 create_engine(content.database_url or common.database_url),
                 transport,
                 content,
+                common,
+            ),
+            build_billing(
+                create_engine(billing.database_url or common.database_url),
+                transport,
+                billing,
                 common,
             ),
         ],

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 
 from services.alerts.main import build as build_alerts
 from services.alerts.settings import AlertsSettings
+from services.billing.main import build as build_billing
+from services.billing.settings import BillingSettings
 from services.common.app import assemble
 from services.common.auth import new_secret
 from services.common.db import create_engine, sqlite_url
@@ -38,6 +40,7 @@ DATABASES = (
     "projections.db",
     "planning.db",
     "content.db",
+    "billing.db",
 )
 
 
@@ -95,6 +98,12 @@ def create_app(data_dir: Path, common: CommonSettings | None = None) -> FastAPI:
                 create_engine(sqlite_url(data_dir / "content.db")),
                 transport,
                 ContentSettings(),
+                common,
+            ),
+            build_billing(
+                create_engine(sqlite_url(data_dir / "billing.db")),
+                transport,
+                BillingSettings(),
                 common,
             ),
         ],

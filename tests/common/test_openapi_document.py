@@ -10,6 +10,7 @@ from fastapi import APIRouter
 
 from services import distributed, embedded
 from services.alerts.main import create_app as alerts_app
+from services.billing.main import create_app as billing_app
 from services.common.app import ServiceParts, assemble
 from services.common.auth import AdminSession, ConsultantSession, ProducerKey
 from services.common.embedded_log import EmbeddedLog
@@ -138,6 +139,7 @@ def test_each_service_served_alone_documents_its_operations_as_the_fuzzed_produc
         projections_app(common=common),
         planning_app(common=common),
         content_app(common=common),
+        billing_app(common=common),
     ]
     served: dict[tuple[str, str], Any] = {}
     for app in alone:

@@ -1,0 +1,73 @@
+"""Composition root of the billing service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.billing import store
+from services.billing.api import router
+from services.billing.handlers import Billing
+from services.billing.payments import StripePayments
+from services.billing.settings import BillingSettings
+from services.billing.tiers import load_ladder
+from services.common.app import ServiceParts, assemble
+from services.common.db import create_engine, database_ready, migrate
+from services.common.kafka import KafkaTransport
+from services.common.outbox import Relay
+from services.common.settings import CommonSettings
+from services.common.transport import Transport
+
+
+def build(
+    engine: AsyncEngine, transport: Transport, settings: BillingSettings, common: CommonSettings
+) -> ServiceParts:
+    """Tiers and upgrades: the access check, Stripe Checkout, Stripe's signed webhook; the
+    facts journaled and published on `crm.billing` by the relay. A bad tiers file raises
+    TiersError here, before anything starts."""
+    ladder = load_ladder(settings.tiers_file)
+    relay = Relay(engine, store.journal, store.relay_position, transport)
+    payments = StripePayments(
+        settings.stripe_api_key.get_secret_value(),
+        settings.stripe_webhook_secret.get_secret_value(),
+        settings.stripe_api_base,
+    )
+    billing = Billing(engine, relay, ladder, payments)
+
+    async def startup() -> None:
+        await migrate(engine, "billing", store.MIGRATIONS)
+
+    async def started() -> None:
+        await relay.start()
+
+    async def shutdown() -> None:
+        await relay.stop()
+        await engine.dispose()
+
+    # Websites ask the access check from the browser, as they post events.
+    origins = [o.strip() for o in common.ingest_cors_origins.split(",") if o.strip()]
+    return ServiceParts(
+        "billing",
+        routers=[router(billing, settings.success_url, settings.cancel_url)],
+        startup=startup,
+        started=started,
+        shutdown=shutdown,
+        ready=lambda: database_ready(engine),
+        cors_origins=origins,
+    )
+
+
+def create_app(
+    settings: BillingSettings | None = None, common: CommonSettings | None = None
+) -> FastAPI:
+    settings = settings or BillingSettings()
+    common = common or CommonSettings()
+    engine = create_engine(settings.database_url or common.database_url)
+    transport = KafkaTransport.from_settings(common, "crm-billing")
+    return assemble(
+        "Hero Journey CRM billing",
+        [build(engine, transport, settings, common)],
+        transport,
+        common,
+        producer_keys=common.producer_keys(),
+    )

@@ -1,0 +1,4 @@
+from services.billing.store import metadata
+from services.common.db import run_alembic_env
+
+run_alembic_env(metadata)
