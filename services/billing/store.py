@@ -53,7 +53,7 @@ async def upgrades(conn: AsyncConnection, prospect_id: str) -> list[TierUpgraded
 
 
 async def add_intent(conn: AsyncConnection, row: dict[str, Any]) -> None:
-    await conn.execute(intents.insert().values(**row, recorded_at=as_utc(row["recorded_at"])))
+    await conn.execute(intents.insert().values({**row, "recorded_at": as_utc(row["recorded_at"])}))
 
 
 async def intent(conn: AsyncConnection, intent_id: str) -> Any:
