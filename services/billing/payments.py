@@ -44,11 +44,13 @@ class StripePayments:
         self._client = stripe.StripeClient(
             api_key, base_addresses={"api": api_base}, max_network_retries=0
         )
-        self._secret = webhook_secret
+        self._secret, self._configured = webhook_secret, bool(api_key)
 
     async def checkout(
         self, *, price_id: str, reference: str, success_url: str, cancel_url: str
     ) -> CheckoutSession:
+        if not self._configured:
+            raise PaymentFailed("STRIPE_API_KEY is not set")
         try:
             session = await self._client.v1.checkout.sessions.create_async(
                 params={
