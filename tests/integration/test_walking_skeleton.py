@@ -68,6 +68,7 @@ def test_embedded_one_process_sqlite_no_kafka(tmp_path: Path) -> None:
         assert_stage_1_with_entry_point(post_and_read(base, base, visitor, token))
     assert sorted(p.name for p in tmp_path.glob("*.db")) == [
         "alerts.db",
+        "billing.db",
         "content.db",
         "events.db",
         "ingest.db",
