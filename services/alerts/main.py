@@ -17,11 +17,10 @@ from services.alerts.live import Notifier, live_router
 from services.alerts.settings import AlertsSettings
 from services.alerts.sweeper import Sweeper
 from services.alerts.webhooks import webhook_notifier
-from services.common.app import ServiceParts, assemble
-from services.common.db import create_engine, database_ready, migrate
-from services.common.kafka import KafkaTransport
+from services.common.alone import serve_alone
+from services.common.app import ServiceParts
+from services.common.db import database_ready, migrate
 from services.common.outbox import Relay
-from services.common.sessions import Sessions
 from services.common.settings import CommonSettings
 from services.common.transport import Subscription, Transport
 
@@ -93,15 +92,11 @@ def create_app(
 ) -> FastAPI:
     settings = settings or AlertsSettings()
     common = common or CommonSettings()
-    engine = create_engine(settings.database_url or common.database_url)
     secret = common.session_secret.get_secret_value()
-    transport = KafkaTransport.from_settings(common, "crm-alerts")
-    app = assemble(
-        "Hero Journey CRM alerts",
-        [build(engine, transport, settings, common, session_secret=secret)],
-        transport,
+    return serve_alone(
+        "alerts",
+        settings.database_url,
         common,
-        session_secret=secret,
-        sessions=Sessions(engine),
+        lambda engine, transport: build(engine, transport, settings, common, session_secret=secret),
+        accounts_here=True,
     )
-    return app

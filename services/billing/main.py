@@ -11,9 +11,9 @@ from services.billing.handlers import Billing
 from services.billing.payments import StripePayments
 from services.billing.settings import BillingSettings
 from services.billing.tiers import load_ladder
-from services.common.app import ServiceParts, assemble
-from services.common.db import create_engine, database_ready, migrate
-from services.common.kafka import KafkaTransport
+from services.common.alone import serve_alone
+from services.common.app import ServiceParts
+from services.common.db import database_ready, migrate
 from services.common.outbox import Relay
 from services.common.settings import CommonSettings
 from services.common.transport import Transport
@@ -62,12 +62,9 @@ def create_app(
 ) -> FastAPI:
     settings = settings or BillingSettings()
     common = common or CommonSettings()
-    engine = create_engine(settings.database_url or common.database_url)
-    transport = KafkaTransport.from_settings(common, "crm-billing")
-    return assemble(
-        "Hero Journey CRM billing",
-        [build(engine, transport, settings, common)],
-        transport,
+    return serve_alone(
+        "billing",
+        settings.database_url,
         common,
-        producer_keys=common.producer_keys(),
+        lambda engine, transport: build(engine, transport, settings, common),
     )

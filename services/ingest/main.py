@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common.app import ServiceParts, assemble
-from services.common.db import create_engine, database_ready, migrate
-from services.common.kafka import KafkaTransport
+from services.common.alone import serve_alone
+from services.common.app import ServiceParts
+from services.common.db import database_ready, migrate
 from services.common.settings import CommonSettings
 from services.common.transport import Transport
 from services.ingest import store
@@ -72,12 +72,9 @@ def create_app(
 ) -> FastAPI:
     settings = settings or IngestSettings()
     common = common or CommonSettings()
-    engine = create_engine(settings.database_url or common.database_url)
-    transport = KafkaTransport.from_settings(common, "crm-ingest")
-    return assemble(
-        "Hero Journey CRM ingest",
-        [build(engine, transport, settings, common)],
-        transport,
+    return serve_alone(
+        "ingest",
+        settings.database_url,
         common,
-        producer_keys=common.producer_keys(),
+        lambda engine, transport: build(engine, transport, settings, common),
     )

@@ -6,9 +6,9 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas import topics
-from services.common.app import ServiceParts, assemble
-from services.common.db import create_engine, database_ready, migrate
-from services.common.kafka import KafkaTransport
+from services.common.alone import serve_alone
+from services.common.app import ServiceParts
+from services.common.db import database_ready, migrate
 from services.common.outbox import Relay
 from services.common.settings import CommonSettings
 from services.common.transport import Subscription, Transport
@@ -60,12 +60,9 @@ def create_app(
 ) -> FastAPI:
     settings = settings or JourneySettings()
     common = common or CommonSettings()
-    engine = create_engine(settings.database_url or common.database_url)
-    transport = KafkaTransport.from_settings(common, "crm-journey")
-    app = assemble(
-        "Hero Journey CRM journey",
-        [build(engine, transport, settings)],
-        transport,
+    return serve_alone(
+        "journey",
+        settings.database_url,
         common,
+        lambda engine, transport: build(engine, transport, settings),
     )
-    return app

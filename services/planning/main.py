@@ -6,9 +6,9 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas import topics
-from services.common.app import ServiceParts, assemble
-from services.common.db import create_engine, database_ready, migrate
-from services.common.kafka import KafkaTransport
+from services.common.alone import serve_alone
+from services.common.app import ServiceParts
+from services.common.db import database_ready, migrate
 from services.common.outbox import Relay
 from services.common.settings import CommonSettings
 from services.common.transport import Subscription, Transport
@@ -59,12 +59,9 @@ def create_app(
 ) -> FastAPI:
     settings = settings or PlanningSettings()
     common = common or CommonSettings()
-    engine = create_engine(settings.database_url or common.database_url)
-    transport = KafkaTransport.from_settings(common, "crm-planning")
-    app = assemble(
-        "Hero Journey CRM planning",
-        [build(engine, transport, settings)],
-        transport,
+    return serve_alone(
+        "planning",
+        settings.database_url,
         common,
+        lambda engine, transport: build(engine, transport, settings),
     )
-    return app

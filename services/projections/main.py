@@ -6,9 +6,9 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas import topics
-from services.common.app import ServiceParts, assemble
-from services.common.db import create_engine, database_ready, migrate
-from services.common.kafka import KafkaTransport
+from services.common.alone import serve_alone
+from services.common.app import ServiceParts
+from services.common.db import database_ready, migrate
 from services.common.settings import CommonSettings
 from services.common.transport import Subscription
 from services.projections.handlers import (
@@ -119,12 +119,9 @@ def create_app(
 ) -> FastAPI:
     settings = settings or ProjectionsSettings()
     common = common or CommonSettings()
-    engine = create_engine(settings.database_url or common.database_url)
-    transport = KafkaTransport.from_settings(common, "crm-projections")
-    app = assemble(
-        "Hero Journey CRM projections",
-        [build(engine, settings)],
-        transport,
+    return serve_alone(
+        "projections",
+        settings.database_url,
         common,
+        lambda engine, _: build(engine, settings),
     )
-    return app
