@@ -45,6 +45,18 @@ class TierUpgradedV1(Event):
     source: Literal["checkout", "manual"]
 
 
+class TierDowngradedV1(Event):
+    """The prospect's tier was lowered because Stripe reported the payment for it refunded, its
+    subscription cancelled or the charge disputed."""
+
+    type: Literal["tier.downgraded.v1"] = "tier.downgraded.v1"
+    old_tier: str
+    new_tier: str
+    cause: Literal["refund", "cancellation", "dispute"]
+    stripe_event_id: str
+    checkout_session_id: str | None = None
+
+
 class SalesContactRequestedV1(Event):
     """A prospect asked to talk to sales about an upgrade."""
 
@@ -53,3 +65,6 @@ class SalesContactRequestedV1(Event):
     name: str | None = Field(default=None, max_length=300)
     message: str | None = Field(default=None, max_length=5000)
     required_tier: str | None = None
+    # Added compatibly (optional): the tier the prospect had when asking, and the CTA they clicked.
+    current_tier: str | None = None
+    cta_id: str | None = None

@@ -48,6 +48,7 @@ _BY_TOPIC: dict[str, tuple[type[Event], ...]] = {
         billing.CheckoutStartedV1,
         billing.CheckoutCompletedV1,
         billing.TierUpgradedV1,
+        billing.TierDowngradedV1,
         billing.SalesContactRequestedV1,
     ),
     topics.PLANNING: (planning.RoadmapNoteRecordedV1,),
@@ -95,6 +96,7 @@ AnyEvent = Annotated[
     | billing.CheckoutStartedV1
     | billing.CheckoutCompletedV1
     | billing.TierUpgradedV1
+    | billing.TierDowngradedV1
     | billing.SalesContactRequestedV1
     | planning.RoadmapNoteRecordedV1,
     Field(discriminator="type"),
