@@ -1,12 +1,16 @@
-"""Tier rules: the ladder's order, who may follow a CTA, and a prospect's tier as the fold of
-their `tier.upgraded.v1` events."""
+"""Tier rules: the ladder's order, who may follow a CTA, a prospect's tier as the fold of their
+`tier.upgraded.v1` and `tier.downgraded.v1` events, and what a refund, cancellation or lost
+dispute takes back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from schemas.billing import TierUpgradedV1
+from schemas.billing import TierDowngradedV1, TierUpgradedV1
+
+TierChange = TierUpgradedV1 | TierDowngradedV1
 
 
 @dataclass(frozen=True)
@@ -75,17 +79,61 @@ class Denied:
     required: Tier
 
 
-def current_tier(ladder: Ladder, upgrades: Iterable[TierUpgradedV1]) -> Tier:
-    """The tier of the newest upgrade, in event time; the lowest tier without one."""
-    newest = max(upgrades, key=lambda e: e.occurred_at, default=None)
-    found = ladder.tier(newest.new_tier) if newest is not None else None
+def current_tier(ladder: Ladder, changes: Sequence[TierChange]) -> Tier:
+    """The tier the last change left, `changes` in the order billing recorded them (its journal,
+    written under one lock); the lowest tier without one."""
+    found = ladder.tier(changes[-1].new_tier) if changes else None
     return found or ladder.lowest
 
 
-def access(ladder: Ladder, current: Tier, cta_id: str) -> Allowed | Denied:
-    """A CTA the ladder does not gate is open to everyone."""
+def required_tier(ladder: Ladder, cta_id: str, declared: str | None = None) -> Tier | None:
+    """The tier a CTA needs: the tiers file's word when it lists the CTA, else the tier its
+    clicks declare (`cta.required_tier`, matched without regard to case); None when neither
+    names a tier of the ladder."""
     needed = ladder.ctas.get(cta_id)
-    required = ladder.tier(needed) if needed is not None else None
+    if needed is not None:
+        return ladder.tier(needed)
+    if declared is None:
+        return None
+    return next((t for t in ladder.tiers if t.name.casefold() == declared.casefold()), None)
+
+
+def access(
+    ladder: Ladder, current: Tier, cta_id: str, declared: str | None = None
+) -> Allowed | Denied:
+    """A CTA neither the ladder nor its clicks gate is open to everyone."""
+    required = required_tier(ladder, cta_id, declared)
     if required is None or ladder.rank(current.name) >= ladder.rank(required.name):
         return Allowed(current)
     return Denied(current, required)
+
+
+@dataclass(frozen=True)
+class Downgrade:
+    old_tier: str
+    new_tier: str
+
+
+def take_back(changes: Sequence[TierChange], intent_id: uuid.UUID) -> Downgrade | str:
+    """What Stripe taking back the payment of one upgrade intent does: the tier returns to the
+    one held before that upgrade, if the upgrade is still the prospect's last change. Otherwise a
+    reason nothing changes: `not_upgraded` (the checkout never raised the tier),
+    `already_downgraded` (a second refund or cancellation of the same purchase), `superseded`
+    (a later purchase or change stands; refunding an old one does not undo it)."""
+    bought = next(
+        (
+            i
+            for i, c in enumerate(changes)
+            if isinstance(c, TierUpgradedV1) and c.correlation_id == intent_id
+        ),
+        None,
+    )
+    if bought is None:
+        return "not_upgraded"
+    later = changes[bought + 1 :]
+    if any(isinstance(c, TierDowngradedV1) and c.correlation_id == intent_id for c in later):
+        return "already_downgraded"
+    if later:
+        return "superseded"
+    upgrade = changes[bought]
+    return Downgrade(old_tier=upgrade.new_tier, new_tier=upgrade.old_tier)

@@ -3,29 +3,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from schemas.billing import (
-    CheckoutCompletedV1,
-    CheckoutStartedV1,
-    TierUpgradedV1,
-    UpgradeIntentRecordedV1,
-)
+from schemas.billing import CheckoutStartedV1, UpgradeIntentRecordedV1
 from schemas.envelope import Event
+from schemas.web import CtaClickedV1
 from services.billing import metrics, store
 from services.billing.domain import Allowed, Denied, Ladder, Tier, access, current_tier
 from services.billing.payments import CheckoutSession, PaymentFailed, Payments
+from services.billing.stripe_events import COMPLETED, TAKE_BACK, completed, taken_back
 from services.common.journal import Appended, append_for_relay, lock_journal
 from services.common.outbox import Relay
 
 log = logging.getLogger(__name__)
-# Stripe's event id names the events a delivery causes, so a redelivery could not add others.
-STRIPE_EVENTS = uuid.UUID("5d0f0c1e-2b8a-4f5e-9c3d-7a6b1e2f3c4d")
-COMPLETED = "checkout.session.completed"
 
 
 class NothingToBuy(Exception):
@@ -63,11 +57,30 @@ class Billing:
         self._writing = asyncio.Lock()
 
     async def _tier(self, conn: AsyncConnection, prospect_id: str) -> Tier:
-        return current_tier(self.ladder, await store.upgrades(conn, prospect_id))
+        return current_tier(self.ladder, await store.tier_changes(conn, prospect_id))
+
+    async def _decide(
+        self, conn: AsyncConnection, prospect_id: str, cta_id: str
+    ) -> Allowed | Denied:
+        declared = None if cta_id in self.ladder.ctas else await store.declared_tier(conn, cta_id)
+        return access(self.ladder, await self._tier(conn, prospect_id), cta_id, declared)
 
     async def access(self, prospect_id: str, cta_id: str) -> Allowed | Denied:
         async with self.engine.connect() as conn:
-            return access(self.ladder, await self._tier(conn, prospect_id), cta_id)
+            return await self._decide(conn, prospect_id, cta_id)
+
+    async def record_web_events(self, events: Sequence[Event]) -> None:
+        """The tier each CTA's clicks declare (`cta.required_tier`), newest click per CTA; a
+        redelivered click writes what it wrote before."""
+        seen: dict[str, tuple[str, datetime]] = {}
+        for e in events:
+            if isinstance(e, CtaClickedV1) and e.cta.required_tier:
+                known = seen.get(e.cta.id)
+                if known is None or e.occurred_at >= known[1]:
+                    seen[e.cta.id] = (e.cta.required_tier, e.occurred_at)
+        if seen:
+            async with self.engine.begin() as conn:
+                await store.declare_cta_tiers(conn, seen)
 
     def _hand_over(self, appended: Appended | None) -> None:
         """After the commit: the relay publishes only what the journal durably holds."""
@@ -81,7 +94,7 @@ class Billing:
         now = self.clock()
         async with self._writing, self.engine.begin() as conn:
             await lock_journal(conn, store.journal)
-            decided = access(self.ladder, await self._tier(conn, prospect_id), cta_id)
+            decided = await self._decide(conn, prospect_id, cta_id)
             if isinstance(decided, Allowed):
                 raise NothingToBuy(cta_id)
             intent = UpgradeIntentRecordedV1(
@@ -146,51 +159,15 @@ class Billing:
             await lock_journal(conn, store.journal)
             if not await store.first_delivery(conn, event.id, event.type, now):
                 outcome = "duplicate"
-            elif event.type != COMPLETED:
-                outcome = "ignored"
-            else:
-                outcome, events = await self._completed(conn, event.id, event.object, now)
+            elif event.type == COMPLETED:
+                outcome, events = await completed(conn, self.ladder, event.id, event.object, now)
                 appended = await append_for_relay(conn, store.journal, events)
+            elif event.type in TAKE_BACK:
+                outcome, events = await taken_back(conn, event.type, event.id, event.object, now)
+                appended = await append_for_relay(conn, store.journal, events)
+            else:
+                outcome = "ignored"
         self._hand_over(appended)
         metrics.WEBHOOKS.labels(outcome).inc()
         log.info("Stripe event %s (%s): %s", event.id, event.type, outcome)
         return outcome
-
-    async def _completed(
-        self, conn: AsyncConnection, stripe_event_id: str, session: dict[str, object], now: datetime
-    ) -> tuple[str, list[Event]]:
-        reference = session.get("client_reference_id")
-        found = await store.intent(conn, reference) if isinstance(reference, str) else None
-        if found is None:
-            return "unknown_intent", []
-        tier = self.ladder.tier(found.required_tier)
-        if tier is None:
-            return "unknown_tier", []
-        cause = uuid.uuid5(STRIPE_EVENTS, stripe_event_id)
-        lineage = {"correlation_id": uuid.UUID(found.id), "causation_id": uuid.UUID(found.id)}
-        completed = CheckoutCompletedV1(
-            event_id=cause,
-            occurred_at=now,
-            subject_id=found.prospect_id,
-            checkout_session_id=str(session.get("id") or found.checkout_session_id or ""),
-            stripe_event_id=stripe_event_id,
-            tier=tier.name,
-            **lineage,
-        )
-        events: list[Event] = [completed]
-        current = await self._tier(conn, found.prospect_id)
-        if self.ladder.rank(tier.name) > self.ladder.rank(current.name):
-            events.append(
-                TierUpgradedV1(
-                    event_id=completed.caused("upgraded"),
-                    occurred_at=now,
-                    subject_id=found.prospect_id,
-                    old_tier=current.name,
-                    new_tier=tier.name,
-                    source="checkout",
-                    correlation_id=lineage["correlation_id"],
-                    causation_id=cause,
-                )
-            )
-        metrics.CHECKOUTS_COMPLETED.inc()
-        return ("upgraded" if len(events) == 2 else "completed"), events

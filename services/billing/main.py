@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from schemas import topics
 from services.billing import store
 from services.billing.api import router
 from services.billing.handlers import Billing
@@ -16,7 +17,10 @@ from services.common.app import ServiceParts
 from services.common.db import database_ready, migrate
 from services.common.outbox import Relay
 from services.common.settings import CommonSettings
-from services.common.transport import Transport
+from services.common.transport import Subscription, Transport
+
+# Reads the websites' clicks for the tier a CTA declares.
+GROUP = "billing-cta-tiers"
 
 
 def build(
@@ -49,6 +53,9 @@ def build(
     return ServiceParts(
         "billing",
         routers=[router(billing, settings.success_url, settings.cancel_url)],
+        subscriptions=[
+            Subscription(GROUP, (topics.WEB,), billing.record_web_events, max_batch=500)
+        ],
         startup=startup,
         started=started,
         shutdown=shutdown,

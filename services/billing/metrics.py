@@ -10,3 +10,8 @@ CHECKOUTS_COMPLETED = Counter(
 WEBHOOKS = Counter(
     "crm_billing_webhooks_total", "Stripe webhook deliveries, by outcome", ["outcome"]
 )
+DOWNGRADES = Counter(
+    "crm_billing_downgrades_total",
+    "Tiers taken back because Stripe reported the purchase refunded, cancelled or lost in dispute",
+    ["cause"],
+)

@@ -58,6 +58,8 @@ class StripePayments:
                     "line_items": [{"price": price_id, "quantity": 1}],
                     "client_reference_id": reference,
                     "metadata": {"intent_id": reference},
+                    # So the subscription, and its cancellation, name the purchase too.
+                    "subscription_data": {"metadata": {"intent_id": reference}},
                     "success_url": success_url,
                     "cancel_url": cancel_url,
                 }

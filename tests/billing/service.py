@@ -32,25 +32,30 @@ def signature(payload: str, secret: str = WEBHOOK_SECRET, at: int | None = None)
     return f"t={t},v1={mac}"
 
 
-def completed(intent_id: str, session_id: str, event_id: str | None = None) -> str:
+def stripe_event(kind: str, obj: dict[str, Any], event_id: str | None = None) -> str:
+    """A Stripe event's JSON as Stripe sends it to a webhook endpoint."""
     return json.dumps(
         {
             "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",
             "object": "event",
-            "type": "checkout.session.completed",
+            "type": kind,
             "created": int(time.time()),
-            "data": {
-                "object": {
-                    "id": session_id,
-                    "object": "checkout.session",
-                    "client_reference_id": intent_id,
-                    "metadata": {"intent_id": intent_id},
-                    "payment_status": "paid",
-                    "status": "complete",
-                }
-            },
+            "data": {"object": obj},
         }
     )
+
+
+def completed(intent_id: str, session_id: str, event_id: str | None = None, **session: Any) -> str:
+    obj = {
+        "id": session_id,
+        "object": "checkout.session",
+        "client_reference_id": intent_id,
+        "metadata": {"intent_id": intent_id},
+        "payment_status": "paid",
+        "status": "complete",
+        **session,
+    }
+    return stripe_event("checkout.session.completed", obj, event_id)
 
 
 @dataclass

@@ -26,9 +26,10 @@ def test_a_prospect_with_no_upgrade_is_an_explorer() -> None:
     assert current_tier(DEFAULT_LADDER, []).name == "Explorer"
 
 
-def test_the_newest_upgrade_in_event_time_gives_the_tier_whatever_the_order_read() -> None:
-    history = [upgraded("Enterprise", "Accelerator", minutes=5), upgraded("Accelerator")]
+def test_the_last_change_billing_recorded_gives_the_tier() -> None:
+    history = [upgraded("Accelerator"), upgraded("Enterprise", "Accelerator", minutes=5)]
     assert current_tier(DEFAULT_LADDER, history).name == "Enterprise"
+    assert current_tier(DEFAULT_LADDER, history[:1]).name == "Accelerator"
 
 
 def test_an_explorer_on_an_accelerator_cta_is_denied_with_both_tiers() -> None:

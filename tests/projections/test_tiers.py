@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from schemas.billing import CheckoutStartedV1, TierUpgradedV1
+from schemas.billing import CheckoutStartedV1, TierDowngradedV1, TierUpgradedV1
 from schemas.envelope import Event
 from services.projections.handlers import TierProjection
 from services.projections.models.tiers import Tier, tier_of, tiers
@@ -49,6 +49,20 @@ def history() -> list[Event]:
 def test_the_latest_upgrade_wins_and_other_billing_facts_change_no_tier() -> None:
     found = tiers({}, history())
     assert {pid: t.tier for pid, t in found.items()} == {"v-1": "Summit", "v-3": "Accelerator"}
+
+
+def test_a_refund_downgrade_after_the_purchase_lowers_the_tier_shown() -> None:
+    kept = tiers({}, history())
+    refunded = TierDowngradedV1(
+        event_id=uuid.uuid4(),
+        occurred_at=T0 + timedelta(minutes=40),
+        subject_id="v-1",
+        old_tier="Summit",
+        new_tier="Accelerator",
+        cause="refund",
+        stripe_event_id="evt_1",
+    )
+    assert {p: t.tier for p, t in tiers(kept, [refunded]).items()} == {"v-1": "Accelerator"}
 
 
 def test_an_older_upgrade_arriving_late_changes_nothing() -> None:

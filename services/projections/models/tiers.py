@@ -1,5 +1,5 @@
-"""Each prospect's tier, from the billing service's upgrades (`tier.upgraded.v1` on
-`crm.billing`): the latest upgrade by event time wins. Pure."""
+"""Each prospect's tier, from the billing service's tier changes (`tier.upgraded.v1` and
+`tier.downgraded.v1` on `crm.billing`): the latest change by event time wins. Pure."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from schemas.billing import TierUpgradedV1
+from schemas.billing import TierDowngradedV1, TierUpgradedV1
 from schemas.envelope import Event
 
 
@@ -19,11 +19,12 @@ class Tier:
 
 
 def tiers(known: Mapping[str, Tier], events: Iterable[Event]) -> dict[str, Tier]:
-    """The tiers these events change, after them; `known` holds those already stored. An
-    upgrade older than the one stored (a late redelivery) changes nothing."""
+    """The tiers these events change, after them; `known` holds those already stored. A change
+    older than the one stored (a late redelivery) changes nothing; a refund's downgrade, later
+    than the purchase, wins over it."""
     out: dict[str, Tier] = {}
     for event in events:
-        if not isinstance(event, TierUpgradedV1):
+        if not isinstance(event, TierUpgradedV1 | TierDowngradedV1):
             continue
         pid = event.subject_id
         current = out.get(pid) or known.get(pid)
