@@ -8,6 +8,7 @@ import hmac
 import json
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ def signature(payload: str, secret: str = WEBHOOK_SECRET, at: int | None = None)
     return f"t={t},v1={mac}"
 
 
-def stripe_event(kind: str, obj: dict[str, Any], event_id: str | None = None) -> str:
+def stripe_event(kind: str, obj: Mapping[str, Any], event_id: str | None = None) -> str:
     """A Stripe event's JSON as Stripe sends it to a webhook endpoint."""
     return json.dumps(
         {
