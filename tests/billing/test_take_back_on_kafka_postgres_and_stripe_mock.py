@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -33,7 +35,7 @@ def bought(service: Service) -> tuple[str, str, dict[str, str]]:
 
 
 def deliver(
-    service: Service, kind: str, obj: dict[str, object], event_id: str | None = None
+    service: Service, kind: str, obj: Mapping[str, Any], event_id: str | None = None
 ) -> str:
     payload = stripe_event(kind, obj, event_id)
     answer = service.webhook(payload, signature(payload))
