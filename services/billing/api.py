@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Protocol
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
 from services.billing.domain import Allowed, Denied, Tier
 from services.billing.handlers import CheckoutFailed, NothingToBuy, Started
 from services.billing.payments import BadSignature
 from services.common.auth import ProducerKey
+from services.common.limits import KeyLimits
 from services.common.openapi import json_body
 
 # Printable, no surrounding space: it becomes the events' key and `subject_id`.
@@ -75,7 +79,31 @@ def _tier(tier: Tier) -> TierView:
     return TierView(name=tier.name, features=list(tier.features))
 
 
-def router(billing: Commands, success_url: str, cancel_url: str) -> APIRouter:
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+@dataclass(frozen=True)
+class Returns:
+    """Where Checkout may send the prospect back: the configured URLs, and a URL the request
+    gives only on a website origin (None: any, when the websites are not listed)."""
+
+    success_url: str
+    cancel_url: str
+    origins: frozenset[str] | None
+
+    def check(self, field: str, url: str | None) -> None:
+        if url is None or self.origins is None or origin(url) in self.origins:
+            return
+        allowed = ", ".join(sorted(self.origins))
+        message = f"{field} must be on one of the website origins ({allowed})"
+        raise RequestValidationError(
+            [{"loc": ("body", field), "msg": message, "type": "value_error"}]
+        )
+
+
+def router(billing: Commands, returns: Returns, checkouts: KeyLimits) -> APIRouter:
     api = APIRouter(tags=["billing"])
 
     @api.get("/v1/access", responses={**_KEY, **_INVALID})
@@ -101,19 +129,29 @@ def router(billing: Commands, success_url: str, cancel_url: str) -> APIRouter:
             **_KEY,
             409: {"description": "the prospect already has the tier this CTA needs"},
             **_INVALID,
+            429: {"description": "this prospect started too many checkouts; see Retry-After"},
             502: {"description": "Stripe refused or could not be reached; the intent is kept"},
         },
     )
     async def start_checkout(body: CheckoutRequest, _: ProducerKey) -> CheckoutView:
         """Record the upgrade intent (`upgrade_intent.recorded.v1`), then create a Stripe
         Checkout Session for the tier the CTA needs, whose `client_reference_id` is the intent
-        id; record `checkout.started.v1`."""
+        id; record `checkout.started.v1`. A success or cancel URL given must be on a website
+        origin; each prospect may start a few checkouts an hour."""
+        returns.check("success_url", body.success_url)
+        returns.check("cancel_url", body.cancel_url)
+        if wait := checkouts.take(body.prospect_id, 1):
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"prospect {body.prospect_id!r} started too many checkouts; retry in {wait} s",
+                headers={"Retry-After": str(wait)},
+            )
         try:
             started = await billing.checkout(
                 body.prospect_id,
                 body.cta_id,
-                body.success_url or success_url,
-                body.cancel_url or cancel_url,
+                body.success_url or returns.success_url,
+                body.cancel_url or returns.cancel_url,
             )
         except NothingToBuy as exc:
             raise HTTPException(

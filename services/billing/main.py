@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas import topics
 from services.billing import store
-from services.billing.api import router
+from services.billing.api import Returns, origin, router
 from services.billing.handlers import Billing
 from services.billing.payments import StripePayments
 from services.billing.settings import BillingSettings
@@ -15,6 +15,7 @@ from services.billing.tiers import load_ladder
 from services.common.alone import serve_alone
 from services.common.app import ServiceParts
 from services.common.db import database_ready, migrate
+from services.common.limits import KeyLimits
 from services.common.outbox import Relay
 from services.common.settings import CommonSettings
 from services.common.transport import Subscription, Transport
@@ -50,9 +51,18 @@ def build(
 
     # Websites ask the access check from the browser, as they post events.
     origins = [o.strip() for o in common.ingest_cors_origins.split(",") if o.strip()]
+    returns = Returns(
+        settings.success_url,
+        settings.cancel_url,
+        None
+        if "*" in origins
+        else frozenset({*(origin(o) for o in origins), origin(settings.success_url)}),
+    )
+    per_hour = settings.checkouts_per_prospect_per_hour
+    checkouts = KeyLimits(rate=per_hour / 3600, burst=per_hour)
     return ServiceParts(
         "billing",
-        routers=[router(billing, settings.success_url, settings.cancel_url)],
+        routers=[router(billing, returns, checkouts)],
         subscriptions=[
             Subscription(GROUP, (topics.WEB,), billing.record_web_events, max_batch=500)
         ],

@@ -16,6 +16,9 @@ class BillingSettings(BaseSettings):
         description="where Checkout sends the prospect after paying (unless the request says)",
     )
     cancel_url: str = Field(default="http://127.0.0.1:8000/?checkout=cancelled")
+    checkouts_per_prospect_per_hour: int = Field(
+        default=10, ge=0, description="Checkout Sessions one prospect may start an hour (0: any)"
+    )
     # Stripe's own names, as the Stripe tools read them.
     stripe_api_key: SecretStr = Field(default=SecretStr(""), validation_alias="STRIPE_API_KEY")
     stripe_webhook_secret: SecretStr = Field(

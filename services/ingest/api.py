@@ -16,10 +16,10 @@ from schemas.export import producer_json_schema
 from schemas.producer import SENT_EVENT
 from services.common.auth import ProducerKey
 from services.common.idempotency import fingerprint
+from services.common.limits import KeyLimits
 from services.common.openapi import FieldError, json_body
 from services.common.transport import Transport
 from services.ingest import metrics, store
-from services.ingest.limits import KeyLimits
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.common.alone import serve_alone
 from services.common.app import ServiceParts
 from services.common.db import database_ready, migrate
+from services.common.limits import KeyLimits
 from services.common.settings import CommonSettings
 from services.common.transport import Transport
 from services.ingest import store
 from services.ingest.api import MAX_BODY_BYTES, router
-from services.ingest.limits import KeyLimits
 from services.ingest.settings import IngestSettings
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.ingest.limits import KeyLimits
+from services.common.limits import KeyLimits
 
 
 class Clock:
@@ -49,3 +49,16 @@ def test_a_request_larger_than_the_burst_never_fits() -> None:
     limits = KeyLimits(rate=10, burst=100, clock=Clock())
     assert limits.fits(100)
     assert not limits.fits(101)
+
+
+def test_many_keys_forget_only_the_buckets_that_have_refilled() -> None:
+    clock = Clock()
+    limits = KeyLimits(rate=1, burst=2, clock=clock, max_keys=3)
+    assert limits.take("spent", 2) == 0
+    clock.now += 5  # "spent" refilled; the next two are fresh and empty
+    assert limits.take("b", 2) == 0
+    assert limits.take("c", 2) == 0
+    assert limits.take("d", 1) == 0  # a fourth key: the refilled one is forgotten
+    assert "spent" not in limits._buckets
+    assert limits.take("b", 1) == 1  # the others keep what they spent
+    assert limits.take("c", 1) == 1
