@@ -71,6 +71,14 @@ def postgres_url() -> str:
     )
 
 
+def stripe_api_base() -> str:
+    if base := os.environ.get("STRIPE_API_BASE"):
+        return base
+    if base := _launch("stripe-mock"):
+        return base
+    pytest.fail("no stripe-mock: set STRIPE_API_BASE, or let deploy/local/stripe-mock.sh start one")
+
+
 def fresh_database(server_url: str, name: str) -> str:
     """A new, empty database on the test PostgreSQL server; returns its URL."""
     import asyncio

@@ -24,6 +24,7 @@ from services.common.kafka import KafkaTransport
 from tests.infra import create_database
 from tests.processes import crm, poll
 from tests.sessions import embedded_accounts, signed_in
+from tests.stripe_signing import WEBHOOK_SECRET, completed, signature
 
 SECRET = "test-session-secret"
 KEYS = "pk-site-a,pk-site-b"
@@ -149,6 +150,24 @@ class Product:
         )
         return str(found[0]["id"])
 
+    def buy(self, prospect_id: str, cta_id: str) -> str:
+        """The prospect pays for the tier the CTA needs, as on a website: a Checkout Session
+        from billing (on stripe-mock), then Stripe's signed `checkout.session.completed`
+        webhook; returns the webhook's outcome."""
+        headers = {"Authorization": f"Bearer {self.producer_key}"}
+        body = {"prospect_id": prospect_id, "cta_id": cta_id}
+        started = httpx.post(f"{self.base}/v1/checkout", json=body, headers=headers, timeout=30)
+        assert started.status_code == 200, started.text
+        session = started.json()
+        payload = completed(session["intent_id"], session["checkout_session_id"])
+        done = httpx.post(
+            f"{self.base}/v1/stripe/webhook",
+            content=payload,
+            headers={"Stripe-Signature": signature(payload)},
+        )
+        assert done.status_code == 200, done.text
+        return str(done.json()["outcome"])
+
     def published(self) -> int:
         """How many website events ingest has put on the log."""
         return self.log.published(topics.WEB)
@@ -158,11 +177,30 @@ class Product:
         self.log.publish(events)
 
 
-def running_product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
+def stripe_env(stripe_api_base: str | None) -> dict[str, str]:
+    """Billing on stripe-mock, its webhooks signed with the tests' secret; without a base, no
+    Stripe at all (checkouts answer 502)."""
+    if stripe_api_base is None:
+        return {"STRIPE_API_KEY": ""}
+    return {
+        "STRIPE_API_KEY": "sk_test_product",
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_API_BASE": stripe_api_base,
+    }
+
+
+def running_product(
+    tmp_path_factory: pytest.TempPathFactory, stripe_api_base: str | None = None
+) -> Iterator[Product]:
     """`crm-journey run`: the embedded event log and SQLite under a data directory."""
     data_dir = tmp_path_factory.mktemp("crm-data")
     # No Anthropic key: gates answer with fallback copy, and no test reaches the real API.
-    env = {"CRM_INGEST_API_KEYS": KEYS, "CRM_SESSION_SECRET": SECRET, "ANTHROPIC_API_KEY": ""}
+    env = {
+        "CRM_INGEST_API_KEYS": KEYS,
+        "CRM_SESSION_SECRET": SECRET,
+        "ANTHROPIC_API_KEY": "",
+        **stripe_env(stripe_api_base),
+    }
     with crm(["run", "--data-dir", str(data_dir)], data_dir / "crm.log", env) as base:
         events = EmbeddedEvents(data_dir / "events.db")
         accounts = ("--data-dir", str(data_dir))
@@ -172,7 +210,10 @@ def running_product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Produc
 
 
 def running_real_product(
-    tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str, postgres_url: str
+    tmp_path_factory: pytest.TempPathFactory,
+    kafka_bootstrap: str,
+    postgres_url: str,
+    stripe_api_base: str | None = None,
 ) -> Iterator[Product]:
     """`crm-journey serve all` on the test Kafka, under topic and group names of its own, and a
     fresh PostgreSQL database, so runs (and other tests) never see each other's data."""
@@ -193,7 +234,9 @@ def running_real_product(
         "CRM_PROJECTIONS_DATABASE_URL": database,
         "CRM_PLANNING_DATABASE_URL": database,
         "CRM_CONTENT_DATABASE_URL": database,
+        "CRM_BILLING_DATABASE_URL": database,
         "ANTHROPIC_API_KEY": "",
+        **stripe_env(stripe_api_base),
     }
     with crm(["serve", "all"], data_dir / "crm.log", env) as base:
         events = KafkaEvents(kafka_bootstrap, namespace)

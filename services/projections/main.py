@@ -72,7 +72,7 @@ def build(engine: AsyncEngine, settings: ProjectionsSettings) -> ServiceParts:
             login_router(pages),
             account_router(pages),
             customerjourney_router(engine, pages, names),
-            journeykanban_router(engine, pages, names),
+            journeykanban_router(engine, pages, names, settings.default_tier),
             humansherpadashboard_router(pages),
             customerplanningreview_router(engine, pages, names, settings.default_tier),
             analyticsdashboard_router(reports, pages, settings),

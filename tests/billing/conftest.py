@@ -3,27 +3,15 @@ its Stripe client pointed at stripe-mock."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from tests.billing.service import SITE_KEY, WEBHOOK_SECRET, Service
-from tests.infra import ROOT, fresh_database
+from tests.billing.service import SITE_KEY, Service
+from tests.infra import fresh_database
 from tests.processes import crm, free_port
-
-
-@pytest.fixture(scope="session")
-def stripe_api_base() -> str:
-    if base := os.environ.get("STRIPE_API_BASE"):
-        return base
-    script = ROOT / "deploy" / "local" / "stripe-mock.sh"
-    done = subprocess.run(["bash", str(script), "start"], capture_output=True, text=True)
-    if done.returncode != 0 or not done.stdout.strip():
-        pytest.fail(f"no stripe-mock: set STRIPE_API_BASE, or let {script} start one")
-    return done.stdout.strip().splitlines()[-1]
+from tests.stripe_signing import WEBHOOK_SECRET
 
 
 def billing_env(kafka: str, database_url: str, namespace: str, stripe_base: str) -> dict[str, str]:

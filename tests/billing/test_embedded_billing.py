@@ -10,8 +10,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.billing.service import GATED, SITE_KEY, WEBHOOK_SECRET, completed, signature
+from tests.billing.service import GATED, SITE_KEY
 from tests.processes import CLI, crm
+from tests.stripe_signing import WEBHOOK_SECRET, completed, signature
 
 
 def test_the_embedded_product_sells_an_upgrade_and_opens_the_cta(

@@ -9,15 +9,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.billing.service import (
-    GATED,
-    SITE_KEY,
-    WEBHOOK_SECRET,
-    completed,
-    signature,
-    stripe_event,
-)
+from tests.billing.service import GATED, SITE_KEY
 from tests.processes import crm
+from tests.stripe_signing import WEBHOOK_SECRET, completed, signature, stripe_event
 
 SITE = "https://site.example"
 

@@ -15,9 +15,10 @@ import pytest
 
 from schemas.values import Cta
 from schemas.web import CtaClickedV1
-from tests.billing.service import Service, completed, signature, stripe_event
+from tests.billing.service import Service
 from tests.processes import poll
 from tests.projections.replay_log import publish_kafka
+from tests.stripe_signing import completed, signature, stripe_event
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 

@@ -9,8 +9,9 @@ import uuid
 import httpx
 import pytest
 
-from tests.billing.service import GATED, Service, completed, signature
+from tests.billing.service import GATED, Service
 from tests.processes import poll
+from tests.stripe_signing import completed, signature
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 

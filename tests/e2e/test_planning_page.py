@@ -1,6 +1,7 @@
 """The /customerplanningreview page in Debian's Chromium, driven by Playwright, against the product
 on Kafka and PostgreSQL: a prospect who reached Construction is listed with its journey, and a
-consultant's roadmap note goes through the event log and is listed under it."""
+consultant's roadmap note goes through the event log and is listed under it; once the prospect
+pays for Accelerator through billing, the page shows that tier."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from datetime import UTC, datetime
 import httpx
 from playwright.sync_api import Locator, Page, expect
 
-from schemas.billing import TierUpgradedV1
 from tests.e2e.conftest import PASSWORD, SCREENSHOTS, add_consultant, scripts_of
 from tests.e2e.conftest import log_in as enter
 from tests.product import Product
@@ -104,19 +104,9 @@ def test_a_consultant_reviews_a_construction_prospect_and_adds_a_roadmap_note(
     prospect = listed(page, visitor, 5)
     expect(prospect.locator(".notes li .text")).to_have_text(["Phase 2: train the team", text])
 
-    # The billing service upgrades the prospect: the page and the board show the new tier.
-    product.publish(
-        [
-            TierUpgradedV1(
-                event_id=uuid.uuid4(),
-                occurred_at=datetime.now(UTC),
-                subject_id=visitor,
-                old_tier="Explorer",
-                new_tier="Accelerator",
-                source="checkout",
-            )
-        ]
-    )
+    # The prospect pays through billing (Checkout on stripe-mock, Stripe's signed webhook): the
+    # page and the board show the new tier, from billing's own events.
+    assert product.buy(visitor, "unlock-accelerator-playbooks") == "upgraded"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and "Accelerator" not in tier_shown(page, visitor):
         time.sleep(0.25)
@@ -139,6 +129,12 @@ def test_a_consultant_reviews_a_construction_prospect_and_adds_a_roadmap_note(
     name.click()
     page.wait_for_url(f"{product.base}/prospects/{visitor}")
     expect(page.get_by_role("heading", name=f"Where {visitor} stands")).to_be_visible()
+
+    # The journey board's card shows the tier billing recorded too.
+    page.goto(f"{product.base}/journeykanban")
+    card = page.locator(f'li.card[data-prospect-id="{visitor}"]')
+    expect(card.locator(".tier")).to_have_text("Accelerator")
+    card.screenshot(path=str(SCREENSHOTS / "journeykanban-tier.png"))
 
 
 def test_a_note_for_a_prospect_not_on_the_board_is_refused(product: Product) -> None:
