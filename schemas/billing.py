@@ -17,6 +17,8 @@ class UpgradeIntentRecordedV1(Event):
     required_tier: str
     cta_id: str | None = None
     channel: Literal["checkout", "sales"]
+    # Added compatibly (optional): set instead of cta_id when a gated playbook needs the tier.
+    playbook_id: str | None = None
 
 
 class CheckoutStartedV1(Event):

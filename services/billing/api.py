@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
-from services.billing.domain import Allowed, Denied, Tier
+from services.billing.domain import Allowed, Denied, Gated, Tier
 from services.billing.handlers import CheckoutFailed, NothingToBuy, Started
 from services.billing.payments import BadSignature
 from services.common.auth import ProducerKey
@@ -22,7 +22,13 @@ URL = r"^https?://[^\x00-\x20\x7f]+$"
 ProspectId = Annotated[
     str, Query(min_length=1, max_length=200, pattern=PRINTABLE, description="the visitor id")
 ]
-CtaId = Annotated[str, Query(min_length=1, max_length=200, pattern=SLUG, description="a slug")]
+CtaId = Annotated[
+    str | None, Query(min_length=1, max_length=200, pattern=SLUG, description="a CTA's id")
+]
+PlaybookId = Annotated[
+    str | None,
+    Query(min_length=1, max_length=200, pattern=SLUG, description="a gated playbook's id"),
+]
 
 _KEY: dict[int | str, dict[str, Any]] = {
     401: {"description": "no producer key, or not a valid one"}
@@ -30,10 +36,21 @@ _KEY: dict[int | str, dict[str, Any]] = {
 _INVALID: dict[int | str, dict[str, Any]] = {422: {"description": "invalid input, per field"}}
 
 
+def gated(cta_id: str | None, playbook_id: str | None, where: str) -> Gated:
+    """The CTA or playbook asked about; naming both or neither is a 422."""
+    try:
+        return Gated(cta_id, playbook_id)
+    except ValueError:
+        message = "give exactly one of cta_id and playbook_id"
+        raise RequestValidationError(
+            [{"loc": (where, "cta_id"), "msg": message, "type": "value_error"}]
+        ) from None
+
+
 class Commands(Protocol):
-    async def access(self, prospect_id: str, cta_id: str) -> Allowed | Denied: ...
+    async def access(self, prospect_id: str, gated: Gated) -> Allowed | Denied: ...
     async def checkout(
-        self, prospect_id: str, cta_id: str, success_url: str, cancel_url: str
+        self, prospect_id: str, gated: Gated, success_url: str, cancel_url: str
     ) -> Started: ...
     async def webhook(self, payload: bytes, signature: str | None) -> str: ...
 
@@ -59,7 +76,12 @@ class AccessView(BaseModel):
 
 class CheckoutRequest(BaseModel):
     prospect_id: str = Field(min_length=1, max_length=200, pattern=PRINTABLE)
-    cta_id: str = Field(min_length=1, max_length=200, pattern=SLUG)
+    cta_id: str | None = Field(
+        default=None, min_length=1, max_length=200, pattern=SLUG, description="or playbook_id"
+    )
+    playbook_id: str | None = Field(
+        default=None, min_length=1, max_length=200, pattern=SLUG, description="or cta_id"
+    )
     success_url: str | None = Field(default=None, max_length=2000, pattern=URL)
     cancel_url: str | None = Field(default=None, max_length=2000, pattern=URL)
 
@@ -107,11 +129,16 @@ def router(billing: Commands, returns: Returns, checkouts: KeyLimits) -> APIRout
     api = APIRouter(tags=["billing"])
 
     @api.get("/v1/access", responses={**_KEY, **_INVALID})
-    async def check_access(prospect_id: ProspectId, cta_id: CtaId, _: ProducerKey) -> AccessView:
-        """May this prospect follow this CTA? If not: the upgrade modal's data (their tier, the
-        tier the CTA needs, the features of both, the upgrade action). A CTA the tier ladder
-        does not gate is allowed."""
-        decided = await billing.access(prospect_id, cta_id)
+    async def check_access(
+        prospect_id: ProspectId,
+        _: ProducerKey,
+        cta_id: CtaId = None,
+        playbook_id: PlaybookId = None,
+    ) -> AccessView:
+        """May this prospect follow this CTA (`cta_id`) or open this playbook (`playbook_id`)?
+        If not: the upgrade modal's data (their tier, the tier needed, the features of both, the
+        upgrade action). What neither the tiers file nor a CTA's clicks gate is allowed."""
+        decided = await billing.access(prospect_id, gated(cta_id, playbook_id, "query"))
         if isinstance(decided, Allowed):
             return AccessView(
                 allowed=True, current_tier=_tier(decided.current), required_tier=None, actions=[]
@@ -127,7 +154,7 @@ def router(billing: Commands, returns: Returns, checkouts: KeyLimits) -> APIRout
         "/v1/checkout",
         responses={
             **_KEY,
-            409: {"description": "the prospect already has the tier this CTA needs"},
+            409: {"description": "the prospect already has the tier this CTA or playbook needs"},
             **_INVALID,
             429: {"description": "this prospect started too many checkouts; see Retry-After"},
             502: {"description": "Stripe refused or could not be reached; the intent is kept"},
@@ -138,6 +165,7 @@ def router(billing: Commands, returns: Returns, checkouts: KeyLimits) -> APIRout
         Checkout Session for the tier the CTA needs, whose `client_reference_id` is the intent
         id; record `checkout.started.v1`. A success or cancel URL given must be on a website
         origin; each prospect may start a few checkouts an hour."""
+        wanted = gated(body.cta_id, body.playbook_id, "body")
         returns.check("success_url", body.success_url)
         returns.check("cancel_url", body.cancel_url)
         if wait := checkouts.take(body.prospect_id, 1):
@@ -149,14 +177,14 @@ def router(billing: Commands, returns: Returns, checkouts: KeyLimits) -> APIRout
         try:
             started = await billing.checkout(
                 body.prospect_id,
-                body.cta_id,
+                wanted,
                 body.success_url or returns.success_url,
                 body.cancel_url or returns.cancel_url,
             )
         except NothingToBuy as exc:
             raise HTTPException(
                 status.HTTP_409_CONFLICT,
-                f"prospect {body.prospect_id!r} may already follow CTA {body.cta_id!r}",
+                f"prospect {body.prospect_id!r} may already open {wanted}",
             ) from exc
         except CheckoutFailed as exc:
             raise HTTPException(

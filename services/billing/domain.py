@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from schemas.billing import TierDowngradedV1, TierUpgradedV1
 
@@ -22,10 +22,11 @@ class Tier:
 
 @dataclass(frozen=True)
 class Ladder:
-    """Tiers from lowest to highest, and the tier each gated CTA needs."""
+    """Tiers from lowest to highest, and the tier each gated CTA and playbook needs."""
 
     tiers: tuple[Tier, ...]
     ctas: Mapping[str, str]
+    playbooks: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def lowest(self) -> Tier:
@@ -67,6 +68,23 @@ DEFAULT_LADDER = Ladder(
 
 
 @dataclass(frozen=True)
+class Gated:
+    """What a prospect wants to open: a CTA or a gated playbook (exactly one)."""
+
+    cta_id: str | None = None
+    playbook_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.cta_id is None) == (self.playbook_id is None):
+            raise ValueError("name a CTA or a playbook, not both nor neither")
+
+    def __str__(self) -> str:
+        return (
+            f"CTA {self.cta_id!r}" if self.cta_id is not None else f"playbook {self.playbook_id!r}"
+        )
+
+
+@dataclass(frozen=True)
 class Allowed:
     current: Tier
 
@@ -98,14 +116,23 @@ def required_tier(ladder: Ladder, cta_id: str, declared: str | None = None) -> T
     return next((t for t in ladder.tiers if t.name.casefold() == declared.casefold()), None)
 
 
+def decide(ladder: Ladder, current: Tier, required: Tier | None) -> Allowed | Denied:
+    if required is None or ladder.rank(current.name) >= ladder.rank(required.name):
+        return Allowed(current)
+    return Denied(current, required)
+
+
 def access(
     ladder: Ladder, current: Tier, cta_id: str, declared: str | None = None
 ) -> Allowed | Denied:
     """A CTA neither the ladder nor its clicks gate is open to everyone."""
-    required = required_tier(ladder, cta_id, declared)
-    if required is None or ladder.rank(current.name) >= ladder.rank(required.name):
-        return Allowed(current)
-    return Denied(current, required)
+    return decide(ladder, current, required_tier(ladder, cta_id, declared))
+
+
+def playbook_access(ladder: Ladder, current: Tier, playbook_id: str) -> Allowed | Denied:
+    """A playbook the tiers file does not list is open to everyone."""
+    needed = ladder.playbooks.get(playbook_id)
+    return decide(ladder, current, ladder.tier(needed) if needed is not None else None)
 
 
 @dataclass(frozen=True)

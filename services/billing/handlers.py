@@ -13,7 +13,16 @@ from schemas.billing import CheckoutStartedV1, UpgradeIntentRecordedV1
 from schemas.envelope import Event
 from schemas.web import CtaClickedV1
 from services.billing import metrics, store
-from services.billing.domain import Allowed, Denied, Ladder, Tier, access, current_tier
+from services.billing.domain import (
+    Allowed,
+    Denied,
+    Gated,
+    Ladder,
+    Tier,
+    access,
+    current_tier,
+    playbook_access,
+)
 from services.billing.payments import CheckoutSession, PaymentFailed, Payments
 from services.billing.stripe_events import COMPLETED, TAKE_BACK, completed, taken_back
 from services.common.journal import Appended, append_for_relay, lock_journal
@@ -60,14 +69,17 @@ class Billing:
         return current_tier(self.ladder, await store.tier_changes(conn, prospect_id))
 
     async def _decide(
-        self, conn: AsyncConnection, prospect_id: str, cta_id: str
+        self, conn: AsyncConnection, prospect_id: str, gated: Gated
     ) -> Allowed | Denied:
+        current = await self._tier(conn, prospect_id)
+        if (cta_id := gated.cta_id) is None:
+            return playbook_access(self.ladder, current, str(gated.playbook_id))
         declared = None if cta_id in self.ladder.ctas else await store.declared_tier(conn, cta_id)
-        return access(self.ladder, await self._tier(conn, prospect_id), cta_id, declared)
+        return access(self.ladder, current, cta_id, declared)
 
-    async def access(self, prospect_id: str, cta_id: str) -> Allowed | Denied:
+    async def access(self, prospect_id: str, gated: Gated) -> Allowed | Denied:
         async with self.engine.connect() as conn:
-            return await self._decide(conn, prospect_id, cta_id)
+            return await self._decide(conn, prospect_id, gated)
 
     async def record_web_events(self, events: Sequence[Event]) -> None:
         """The tier each CTA's clicks declare (`cta.required_tier`), newest click per CTA; a
@@ -88,22 +100,23 @@ class Billing:
             self.relay.hand_over(appended)
 
     async def checkout(
-        self, prospect_id: str, cta_id: str, success_url: str, cancel_url: str
+        self, prospect_id: str, gated: Gated, success_url: str, cancel_url: str
     ) -> Started:
         """The intent is journaled before Stripe is asked, so a failed Checkout keeps it."""
         now = self.clock()
         async with self._writing, self.engine.begin() as conn:
             await lock_journal(conn, store.journal)
-            decided = await self._decide(conn, prospect_id, cta_id)
+            decided = await self._decide(conn, prospect_id, gated)
             if isinstance(decided, Allowed):
-                raise NothingToBuy(cta_id)
+                raise NothingToBuy(str(gated))
             intent = UpgradeIntentRecordedV1(
                 event_id=uuid.uuid4(),
                 occurred_at=now,
                 subject_id=prospect_id,
                 current_tier=decided.current.name,
                 required_tier=decided.required.name,
-                cta_id=cta_id,
+                cta_id=gated.cta_id,
+                playbook_id=gated.playbook_id,
                 channel="checkout",
             )
             await store.add_intent(
@@ -111,7 +124,8 @@ class Billing:
                 {
                     "id": str(intent.event_id),
                     "prospect_id": prospect_id,
-                    "cta_id": cta_id,
+                    "cta_id": gated.cta_id,
+                    "playbook_id": gated.playbook_id,
                     "current_tier": intent.current_tier,
                     "required_tier": intent.required_tier,
                     "recorded_at": now,

@@ -29,6 +29,7 @@ intents = Table(
     Column("id", String(36), primary_key=True),
     Column("prospect_id", String(200), nullable=False),
     Column("cta_id", String(200), nullable=True),
+    Column("playbook_id", String(200), nullable=True),
     Column("current_tier", String(100), nullable=False),
     Column("required_tier", String(100), nullable=False),
     Column("checkout_session_id", String(255), nullable=True),

@@ -3,6 +3,7 @@ the problem, as the journey's rules file is."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ tiers:                  # lowest first; at least two
     features: [Free playbooks, Community events, All gated playbooks]
 ctas:                   # CTA id -> the tier it needs; other CTAs are open to all
   unlock-accelerator-playbooks: Accelerator
+playbooks:              # gated playbook id -> the tier it needs; other playbooks are open to all
+  scaling-playbook: Accelerator
 """
 
 
@@ -49,10 +52,10 @@ def parse_ladder(text: str, source: str = "tiers") -> Ladder:
         return TiersError(f"{source}{line}: {problem}")
 
     if not isinstance(root, yaml.MappingNode):
-        raise fail(root, "expected a mapping with `tiers` (and optional `ctas`)")
+        raise fail(root, "expected a mapping with `tiers` (and optional `ctas`, `playbooks`)")
     top = _mapping(root)
-    for key in sorted(set(top) - {"tiers", "ctas"}):
-        raise fail(top[key][0], f"unknown key `{key}` (expected tiers, ctas)")
+    for key in sorted(set(top) - {"tiers", "ctas", "playbooks"}):
+        raise fail(top[key][0], f"unknown key `{key}` (expected tiers, ctas, playbooks)")
     if "tiers" not in top:
         raise fail(root, "`tiers` is missing")
     listed = top["tiers"][1]
@@ -83,18 +86,31 @@ def parse_ladder(text: str, source: str = "tiers") -> Ladder:
         if tier.price_id is None:
             raise fail(listed, f"tier {tier.name!r} needs a `price`: it can be bought")
 
-    ctas: dict[str, str] = {}
-    if "ctas" in top and top["ctas"][1].tag != "tag:yaml.org,2002:null":
-        node = top["ctas"][1]
-        if not isinstance(node, yaml.MappingNode):
-            raise fail(node, "`ctas` must map CTA ids to tier names")
-        names = [t.name for t in tiers]
-        for cta_id, entry in _mapping(node).items():
-            needed = _scalar(entry)
-            if needed not in names:
-                raise fail(entry[1], f"CTA {cta_id!r} needs {needed!r}, not a tier of {names}")
-            ctas[cta_id] = needed
-    return Ladder(tuple(tiers), ctas)
+    names = [t.name for t in tiers]
+    ctas = _gated(top.get("ctas"), "CTA", names, fail)
+    playbooks = _gated(top.get("playbooks"), "playbook", names, fail)
+    return Ladder(tuple(tiers), ctas, playbooks)
+
+
+def _gated(
+    entry: tuple[yaml.Node, yaml.Node] | None,
+    what: str,
+    names: list[str],
+    fail: Callable[[yaml.Node | None, str], TiersError],
+) -> dict[str, str]:
+    """A `ctas` or `playbooks` block: ids mapped to the tier each needs."""
+    if entry is None or entry[1].tag == "tag:yaml.org,2002:null":
+        return {}
+    node = entry[1]
+    if not isinstance(node, yaml.MappingNode):
+        raise fail(node, f"`{entry[0].value}` must map {what} ids to tier names")
+    gated: dict[str, str] = {}
+    for key, pair in _mapping(node).items():
+        needed = _scalar(pair)
+        if needed not in names:
+            raise fail(pair[1], f"{what} {key!r} needs {needed!r}, not a tier of {names}")
+        gated[key] = needed
+    return gated
 
 
 def _mapping(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:

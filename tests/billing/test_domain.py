@@ -4,7 +4,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from schemas.billing import TierUpgradedV1
-from services.billing.domain import DEFAULT_LADDER, Allowed, Denied, access, current_tier
+from services.billing.domain import (
+    DEFAULT_LADDER,
+    Allowed,
+    Denied,
+    access,
+    current_tier,
+    playbook_access,
+)
 from services.billing.tiers import TiersError, parse_ladder
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
@@ -65,6 +72,8 @@ tiers:
     features: [Blog, Playbooks]
 ctas:
   pro-playbook: Pro
+playbooks:
+  scaling: Pro
 """
 
 
@@ -74,6 +83,15 @@ def test_a_tiers_file_sets_the_ladder_its_prices_and_gated_ctas() -> None:
     assert ladder.tiers[1].price_id == "price_pro"
     decided = access(ladder, ladder.lowest, "pro-playbook")
     assert isinstance(decided, Denied) and decided.required.features == ("Blog", "Playbooks")
+
+
+def test_a_tiers_file_gates_playbooks_and_leaves_the_others_open() -> None:
+    ladder = parse_ladder(LADDER)
+    assert ladder.playbooks == {"scaling": "Pro"}
+    decided = playbook_access(ladder, ladder.lowest, "scaling")
+    assert isinstance(decided, Denied) and decided.required.name == "Pro"
+    assert isinstance(playbook_access(ladder, ladder.tiers[1], "scaling"), Allowed)
+    assert isinstance(playbook_access(ladder, ladder.lowest, "welcome"), Allowed)
 
 
 @pytest.mark.parametrize(
@@ -86,6 +104,11 @@ def test_a_tiers_file_sets_the_ladder_its_prices_and_gated_ctas() -> None:
         (LADDER.replace("    price: price_pro\n", ""), "tier 'Pro' needs a `price`"),
         (LADDER.replace("features: [Blog]", "colour: red"), "line 3: tier 1: unknown key `colour`"),
         (LADDER.replace("ctas:", "cats:"), "line 7: unknown key `cats`"),
+        (
+            LADDER.replace("  scaling: Pro", "  scaling: Gold"),
+            "line 10: playbook 'scaling' needs 'Gold'",
+        ),
+        (LADDER.replace("  scaling: Pro", "  - scaling"), "line 10: `playbooks` must map"),
         ("tiers: [{name: Only}]", "line 1: `tiers` must list at least two"),
         ("tiers: [a, b", "not valid YAML"),
         (LADDER.replace("name: Pro", "name: Free"), "line 4: tier 'Free' is listed twice"),

@@ -1,9 +1,11 @@
 """Guards on `POST /v1/checkout` in `crm-journey run`, and a refund taking the tier back there:
 a return URL off the website origins is a 422, a prospect starting checkouts over and over gets a
-429 with Retry-After, and Stripe reporting a full refund closes the CTA again."""
+429 with Retry-After, and Stripe reporting a full refund closes the CTA again. And a playbook the
+tiers file gates."""
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -14,12 +16,27 @@ from tests.processes import crm
 from tests.stripe_signing import WEBHOOK_SECRET, completed, signature, stripe_event
 
 SITE = "https://site.example"
+TIERS = """\
+tiers:
+  - name: Explorer
+    features: [Free playbooks]
+  - name: Accelerator
+    price: price_accelerator
+    features: [Free playbooks, All gated playbooks]
+ctas:
+  unlock-accelerator-playbooks: Accelerator
+playbooks:
+  scaling-playbook: Accelerator
+"""
 
 
 def test_checkout_guards_and_a_refund_in_the_embedded_product(
     tmp_path: Path, stripe_api_base: str
 ) -> None:
+    tiers = tmp_path / "tiers.yaml"
+    tiers.write_text(TIERS)
     env = {
+        "CRM_BILLING_TIERS_FILE": str(tiers),
         "CRM_INGEST_API_KEYS": SITE_KEY,
         "CRM_INGEST_CORS_ORIGINS": SITE,
         "CRM_BILLING_CHECKOUTS_PER_PROSPECT_PER_HOUR": "2",
@@ -75,3 +92,28 @@ def test_checkout_guards_and_a_refund_in_the_embedded_product(
         )
         assert taken.json()["outcome"] == "downgraded"
         assert not allowed()
+
+        reader = f"v-{uuid.uuid4().hex[:8]}"
+
+        def playbook(**query: str) -> httpx.Response:
+            return httpx.get(
+                f"{base}/v1/access", params={"prospect_id": reader, **query}, headers=site
+            )
+
+        gated = playbook(playbook_id="scaling-playbook").json()
+        assert gated["allowed"] is False and gated["required_tier"]["name"] == "Accelerator"
+        assert playbook(playbook_id="welcome-playbook").json()["allowed"] is True
+        neither, both = playbook(), playbook(playbook_id="scaling-playbook", cta_id=GATED)
+        assert neither.status_code == both.status_code == 422
+        assert "exactly one of cta_id and playbook_id" in neither.text
+        bought = httpx.post(
+            f"{base}/v1/checkout",
+            json={"prospect_id": reader, "playbook_id": "scaling-playbook"},
+            headers=site,
+            timeout=30,
+        )
+        assert bought.status_code == 200, bought.text
+        intent = bought.json()["intent_id"]
+    with sqlite3.connect(tmp_path / "data" / "billing.db") as db:
+        rows = db.execute("SELECT cta_id, playbook_id FROM billing_intents WHERE id = ?", (intent,))
+        assert rows.fetchall() == [(None, "scaling-playbook")]

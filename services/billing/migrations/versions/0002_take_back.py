@@ -1,5 +1,5 @@
 """Stripe's ids of a completed checkout (to find the purchase a refund, cancellation or dispute
-is about) and the tier each CTA's clicks declare
+is about), the tier each CTA's clicks declare, and intents for gated playbooks
 
 Revision ID: 0002
 Revises: 0001
@@ -17,6 +17,7 @@ STRIPE_IDS = ("subscription", "payment_intent", "customer", "invoice")
 
 
 def upgrade() -> None:
+    op.add_column("billing_intents", sa.Column("playbook_id", sa.String(200), nullable=True))
     for name in STRIPE_IDS:
         op.add_column("billing_intents", sa.Column(f"stripe_{name}", sa.String(255), nullable=True))
         op.create_index(f"ix_billing_intents_stripe_{name}", "billing_intents", [f"stripe_{name}"])
@@ -33,3 +34,4 @@ def downgrade() -> None:
     for name in STRIPE_IDS:
         op.drop_index(f"ix_billing_intents_stripe_{name}", "billing_intents")
         op.drop_column("billing_intents", f"stripe_{name}")
+    op.drop_column("billing_intents", "playbook_id")
