@@ -74,8 +74,14 @@ async def lock_journal(conn: AsyncConnection, journal: Table) -> None:
     held = (_transaction(conn), journal.name)
     if held[0] is not None and conn.info.get(_HELD) == held:
         return
-    await conn.execute(text(_APPEND_LOCK), {"name": f"{journal.name}:append"})
+    await conn.execute(text(_APPEND_LOCK), {"name": lock_name(journal)})
     conn.info[_HELD] = (_transaction(conn), journal.name)
+
+
+def lock_name(journal: Table) -> str:
+    """The key (`hashtext` of it) of the journal's advisory write lock, for a writer that takes
+    it in its own statement."""
+    return f"{journal.name}:append"
 
 
 def _transaction(conn: AsyncConnection) -> Any:

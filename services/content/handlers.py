@@ -32,7 +32,7 @@ from services.content.domain import (
 )
 from services.content.generator import GenerationFailed, Generator
 from services.content.retrieval import Library
-from services.content.views import GroupWriter
+from services.content.views import GroupWriter, write_at_once
 
 log = logging.getLogger(__name__)
 READ_TTL_S, MAX_READ = 1.0, 10_000
@@ -110,7 +110,12 @@ class Content:
             self.relay.hand_over(appended)
 
     async def _record_views(self, viewed: Sequence[GatedContentViewedV1]) -> None:
-        await self._record(viewed, viewed=viewed)
+        if self.engine.dialect.name != "postgresql":
+            await self._record(viewed, viewed=viewed)
+            return
+        appended = await write_at_once(self.engine, store.journal, store.views, viewed)
+        if self.relay is not None:
+            self.relay.hand_over(appended)
 
     async def set_metadata(self, command: SetMetadata) -> Playbook:
         event = PlaybookMetadataSetV1(
