@@ -4,8 +4,6 @@ lifecycle, and skips and manual moves that leave them alone)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,10 +20,10 @@ from tests.infra import migrated_engine
 engine = migrated_engine("alerts", store.MIGRATIONS)
 
 
-def request(v: str = "v-1", when: datetime = at(0), n: int = 0) -> SalesContactRequestedV1:
+def request(v: str = "v-1", n: int = 0) -> SalesContactRequestedV1:
     return SalesContactRequestedV1(
         event_id=uid("sales", v, n),
-        occurred_at=when,
+        occurred_at=at(n),
         subject_id=v,
         email="ana@example.com",
         name="Ana Silva",
@@ -123,9 +121,7 @@ async def test_consultants_work_a_sales_alert_and_the_clock_expires_an_unanswere
     assert (done.status, done.note, done.kind) == ("actioned", "booked a call", "sales")
 
     swept = await alerts.sweep(at(days=7))
-    assert [(e.type, getattr(e, "alert_id", None)) for e in swept] == [
-        ("alert.expired.v1", two.id)
-    ]
+    assert [(e.type, getattr(e, "alert_id", None)) for e in swept] == [("alert.expired.v1", two.id)]
     async with engine.connect() as conn:
         history = await store.history(conn, one)
     assert [e.type for e in history] == [
