@@ -4,7 +4,7 @@ lifecycle, and skips and manual moves that leave them alone)."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.alerts import SalesAlertRaisedV1
@@ -39,7 +39,7 @@ async def every_alert(engine: AsyncEngine) -> list[Alert]:
         return await store.page(conn, limit=1000)
 
 
-async def count(engine: AsyncEngine, table: object) -> int:
+async def count(engine: AsyncEngine, table: Table) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 
