@@ -1,4 +1,5 @@
-"""Facts of the skip-alert lifecycle (topic `crm.alerts`)."""
+"""Facts of the consultant-alert lifecycle (topic `crm.alerts`): alerts raised for a skip or
+for a request to talk to sales, and what happens to them after."""
 
 from __future__ import annotations
 
@@ -34,6 +35,24 @@ class AlertRaisedV1(Event):
         description="when the click that raised it happened (its occurred_at); absent on "
         "alerts raised before this field existed",
     )
+
+
+class SalesAlertRaisedV1(Event):
+    """A consultant alert was raised for a prospect's request to talk to sales
+    (`sales_contact.requested.v1`, its cause). Acknowledged, actioned and expired like a skip
+    alert, through the same lifecycle events on its `alert_id`."""
+
+    type: Literal["sales_alert.raised.v1"] = "sales_alert.raised.v1"
+    alert_id: uuid.UUID
+    priority: Priority
+    email: Email
+    name: str | None = Field(default=None, max_length=300)
+    message: str | None = Field(default=None, max_length=5000)
+    required_tier: str | None = Field(default=None, description="the tier they asked about")
+    current_tier: str | None = Field(default=None, description="the tier they had when asking")
+    cta_id: str | None = Field(default=None, description="the CTA that led them to ask")
+    recommended_action: str
+    expires_at: AwareDatetime
 
 
 class AlertRepeatedV1(Event):

@@ -35,6 +35,7 @@ _BY_TOPIC: dict[str, tuple[type[Event], ...]] = {
         alerts.AlertActionedV1,
         alerts.AlertExpiredV1,
         alerts.AlertResolvedV1,
+        alerts.SalesAlertRaisedV1,
     ),
     topics.CONTENT: (
         content.GatedContentViewedV1,
@@ -87,6 +88,7 @@ AnyEvent = Annotated[
     | alerts.AlertActionedV1
     | alerts.AlertExpiredV1
     | alerts.AlertResolvedV1
+    | alerts.SalesAlertRaisedV1
     | content.GatedContentViewedV1
     | content.GatedContentSubmittedV1
     | content.PlaybookCopyGeneratedV1

@@ -15,7 +15,7 @@ from schemas.alerts import Priority
 from schemas.values import EntryPoint, RecentClick
 from services.alerts import store
 from services.alerts.domain import NotFound, Refused
-from services.alerts.state import PRIORITIES, Alert, Status
+from services.alerts.state import PRIORITIES, Alert, Kind, Status
 from services.common.auth import ConsultantSession
 
 # A UUID convertor, so that other paths under /v1/alerts/ (the live stream) are not taken for
@@ -37,14 +37,15 @@ class Commands(Protocol):
 class AlertView(BaseModel):
     id: uuid.UUID
     prospect_id: str = Field(description="the prospect now (the survivor, after a merge)")
-    raised_for: str = Field(description="the visitor id the skip happened under")
+    raised_for: str = Field(description="the visitor id the skip or the request came from")
+    kind: Kind = Field(description="`skip` (a stage skip) or `sales` (a request to talk to sales)")
     status: Status
     priority: Priority
     email: str | None
     entry_point: EntryPoint | None
-    current_stage: int
-    target_stage: int
-    gap: int
+    current_stage: int | None = Field(description="null on a sales request")
+    target_stage: int | None = Field(description="null on a sales request")
+    gap: int | None = Field(description="null on a sales request")
     recent_clicks: list[RecentClick] = Field(description="newest first, at most 5")
     recommended_action: str
     count: int = Field(description="skips recorded on this alert")
@@ -66,6 +67,11 @@ class AlertView(BaseModel):
     resolved_at: datetime | None
     resolved_stage: int | None = Field(description="the stage the prospect was moved to")
     resolved_note: str | None = Field(description="the reason given for the move")
+    name: str | None = Field(default=None, description="sales request: who asked")
+    message: str | None = Field(default=None, description="sales request: what they wrote")
+    required_tier: str | None = Field(default=None, description="sales request: tier wanted")
+    current_tier: str | None = Field(default=None, description="sales request: tier they had")
+    cta_id: str | None = Field(default=None, description="sales request: the CTA they clicked")
 
 
 class AlertPage(BaseModel):
@@ -158,17 +164,19 @@ async def _command(pending: Any) -> Alert:
 
 
 def view(a: Alert) -> AlertView:
+    skip = a.kind == "skip"
     return AlertView(
         id=a.id,
         prospect_id=a.prospect_id,
         raised_for=a.subject_id,
+        kind=a.kind,
         status=a.status,
         priority=a.priority,
         email=a.email,
         entry_point=a.entry_point,
-        current_stage=a.current_stage,
-        target_stage=a.target_stage,
-        gap=a.gap,
+        current_stage=a.current_stage if skip else None,
+        target_stage=a.target_stage if skip else None,
+        gap=a.gap if skip else None,
         recent_clicks=list(a.recent_clicks),
         recommended_action=a.recommended_action,
         count=a.count,
@@ -187,6 +195,11 @@ def view(a: Alert) -> AlertView:
         resolved_at=a.resolved_at,
         resolved_stage=a.resolved_stage,
         resolved_note=a.resolved_note,
+        name=a.name,
+        message=a.message,
+        required_tier=a.required_tier,
+        current_tier=a.current_tier,
+        cta_id=a.cta_id,
     )
 
 

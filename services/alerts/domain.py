@@ -1,5 +1,6 @@
-"""Alert rules: a skip raises an alert, repeats and higher targets fold into the open one, people
-acknowledge and action it, and a sweep expires or escalates what nobody answered. Pure."""
+"""Alert rules: a skip raises an alert, repeats and higher targets fold into the open one, a
+request to talk to sales raises one of its own, people acknowledge and action them, and a sweep
+expires or escalates what nobody answered. Pure."""
 
 from __future__ import annotations
 
@@ -17,13 +18,16 @@ from schemas.alerts import (
     AlertRepeatedV1,
     AlertResolvedV1,
     Priority,
+    SalesAlertRaisedV1,
 )
+from schemas.billing import SalesContactRequestedV1
 from schemas.envelope import Event
 from schemas.journey import ProspectMovedManuallyV1, StageSkippedV1
 from services.alerts.state import EXPIRES_AFTER, Alert, Contact
 
 HIGH_ACTION = "Phone follow-up within 24 hours"
 URGENT_ACTION = "Call now, and check the entry point and click history for a misfire or bad data"
+SALES_ACTION = "Call or email today: they asked to talk to sales"
 RANK: dict[Priority, int] = {"HIGH": 1, "URGENT": 2}
 Reason = Literal["expired", "archived", "resolved", "already_acknowledged"]
 
@@ -94,6 +98,30 @@ def decide(
         recent_clicks=clicks,
     )
     return [*out, repeated]
+
+
+def decide_sales(request: SalesContactRequestedV1) -> list[Event]:
+    """A request to talk to sales is high intent: it raises a HIGH alert of its own, whatever
+    else is open for the prospect. Its ids come from the request's, so reprocessing the request
+    yields the same event."""
+    return [
+        SalesAlertRaisedV1(
+            **request.lineage(),
+            event_id=request.caused("raised"),
+            occurred_at=request.occurred_at,
+            subject_id=request.subject_id,
+            alert_id=request.caused("alert"),
+            priority="HIGH",
+            email=request.email,
+            name=request.name,
+            message=request.message,
+            required_tier=request.required_tier,
+            current_tier=request.current_tier,
+            cta_id=request.cta_id,
+            recommended_action=SALES_ACTION,
+            expires_at=request.occurred_at + EXPIRES_AFTER,
+        )
+    ]
 
 
 def decide_acknowledge(alert: Alert, by: str, at: datetime) -> list[Event]:

@@ -8,7 +8,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from schemas.alerts import AlertRaisedV1
+from schemas import topics
+from schemas.alerts import AlertRaisedV1, SalesAlertRaisedV1
+from schemas.billing import SalesContactRequestedV1
+from schemas.catalogue import topic_of
 from schemas.envelope import Event
 from schemas.journey import ProspectMovedManuallyV1, ProspectsMergedV1, StageSkippedV1
 from services.alerts import metrics, store
@@ -18,6 +21,7 @@ from services.alerts.domain import (
     decide_acknowledge,
     decide_action,
     decide_move,
+    decide_sales,
     decide_sweep,
 )
 from services.alerts.state import Alert, Contact, absorb, evolve, fold, note
@@ -60,16 +64,25 @@ class Workset:
         if isinstance(event, ProspectsMergedV1):
             self._merge(self.resolve(event.merged_id), pid, event)
             return []
+        if isinstance(event, SalesContactRequestedV1):
+            return self._decided(pid, decide_sales(event))
+        if topic_of(event) != topics.JOURNEY:
+            return []  # billing's other facts (checkouts, upgrades) raise nothing
         if isinstance(event, StageSkippedV1):
-            return self._decided(pid, decide(self.open.get(pid, []), event, self.contacts.get(pid)))
+            return self._decided(pid, decide(self._skips(pid), event, self.contacts.get(pid)))
         if isinstance(event, ProspectMovedManuallyV1):
-            return self._decided(pid, decide_move(self.open.get(pid, []), event))
+            return self._decided(pid, decide_move(self._skips(pid), event))
         before = self.contacts.get(pid) or Contact(pid)
         after = note(before, event)
         if after != before or pid not in self.contacts:
             self.contacts[pid] = after
             self.changed_contacts.add(pid)
         return []
+
+    def _skips(self, pid: str) -> list[Alert]:
+        # Skips and manual moves concern skip alerts only: a sales request stays open until a
+        # consultant answers it.
+        return [a for a in self.open.get(pid, []) if a.kind == "skip"]
 
     def _decided(self, pid: str, decided: list[Event]) -> list[Event]:
         for out in decided:
@@ -95,7 +108,7 @@ class Workset:
 
     def _record(self, pid: str, event: Event) -> None:
         alerts = self.open.setdefault(pid, [])
-        if isinstance(event, AlertRaisedV1):
+        if isinstance(event, AlertRaisedV1 | SalesAlertRaisedV1):
             raised = evolve(None, event)
             assert raised is not None
             alerts.append(replace(raised, prospect_id=pid))
@@ -115,11 +128,11 @@ class Workset:
 
 
 class Alerts:
-    """Raises alerts from the journey's skips and resolves them on consultants' manual moves;
-    applies consultants' transitions and the clock's sweeps. State, journal and processed event
-    ids commit in one transaction; after each commit that recorded something, the relay is
-    handed the events (it publishes them without reading the journal back) and `wakers` (live
-    feeds, webhooks) are told."""
+    """Raises alerts from the journey's skips and billing's sales requests, resolves skip alerts
+    on consultants' manual moves; applies consultants' transitions and the clock's sweeps.
+    State, journal and processed event ids commit in one transaction; after each commit that
+    recorded something, the relay is handed the events (it publishes them without reading the
+    journal back) and `wakers` (live feeds, webhooks) are told."""
 
     def __init__(
         self,
@@ -136,7 +149,9 @@ class Alerts:
         # lock (and reads outside a write transaction), so this process takes turns itself.
         self._writing = asyncio.Lock()
 
-    async def record_journey_events(self, events: Sequence[Event]) -> None:
+    async def record_events(self, events: Sequence[Event]) -> None:
+        """The journey's events and billing's requests to talk to sales, in one transaction
+        with the ids already processed, so a redelivered event changes nothing."""
         async with self._writing, self.engine.begin() as conn:
             await lock_journal(conn, store.journal)
             fresh = await claim(conn, store.processed, events)

@@ -75,8 +75,8 @@ def build(
         subscriptions=[
             Subscription(
                 GROUP,
-                (topics.JOURNEY,),
-                alerts.record_journey_events,
+                (topics.JOURNEY, topics.BILLING),
+                alerts.record_events,
                 max_batch=settings.batch_size,
             )
         ],

@@ -16,6 +16,7 @@ from schemas.alerts import (
     AlertRepeatedV1,
     AlertResolvedV1,
     Priority,
+    SalesAlertRaisedV1,
 )
 from schemas.envelope import Event
 from schemas.journey import (
@@ -27,6 +28,7 @@ from schemas.journey import (
 )
 from schemas.values import EntryPoint, RecentClick
 
+Kind = Literal["skip", "sales"]
 Status = Literal["pending", "acknowledged", "actioned", "resolved", "expired"]
 STATUSES: tuple[Status, ...] = ("pending", "acknowledged", "actioned", "resolved", "expired")
 OPEN: tuple[Status, ...] = ("pending", "acknowledged")
@@ -67,6 +69,13 @@ class Alert:
     resolved_at: datetime | None = None
     resolved_stage: int | None = None
     resolved_note: str | None = None
+    # A sales request has no stages: its stage fields stay 0 and these say what was asked.
+    kind: Kind = "skip"
+    name: str | None = None
+    message: str | None = None
+    required_tier: str | None = None
+    current_tier: str | None = None
+    cta_id: str | None = None
 
     @property
     def open(self) -> bool:
@@ -88,6 +97,8 @@ def evolve(alert: Alert | None, event: Event) -> Alert | None:
     """The alert after one of its own events."""
     if isinstance(event, AlertRaisedV1):
         return alert or _raised(event)
+    if isinstance(event, SalesAlertRaisedV1):
+        return alert or _sales_raised(event)
     if alert is None or getattr(event, "alert_id", None) != alert.id:
         return alert
     at = event.occurred_at
@@ -161,6 +172,33 @@ def _raised(event: AlertRaisedV1) -> Alert:
         entry_point=event.entry_point,
         recent_clicks=event.recent_clicks,
         clicked_at=event.clicked_at,
+    )
+
+
+def _sales_raised(event: SalesAlertRaisedV1) -> Alert:
+    at = event.occurred_at
+    return Alert(
+        id=event.alert_id,
+        subject_id=event.subject_id,
+        prospect_id=event.subject_id,
+        status="pending",
+        priority=event.priority,
+        current_stage=0,
+        target_stage=0,
+        gap=0,
+        recommended_action=event.recommended_action,
+        raised_at=at,
+        expires_at=event.expires_at,
+        last_seen_at=at,
+        urgent_since=at if event.priority == "URGENT" else None,
+        correlation_id=event.correlation_id or event.event_id,
+        email=event.email,
+        kind="sales",
+        name=event.name,
+        message=event.message,
+        required_tier=event.required_tier,
+        current_tier=event.current_tier,
+        cta_id=event.cta_id,
     )
 
 

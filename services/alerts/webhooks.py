@@ -1,4 +1,5 @@
-"""Outbound webhooks: raised and escalated alerts POSTed, signed, in journal order, to one URL.
+"""Outbound webhooks: raised (skip and sales-request) and escalated alerts POSTed, signed, in
+journal order, to one URL.
 
 Receivers check a delivery with `verify_signature(secret, X-CRM-Timestamp, raw body,
 X-CRM-Signature)`; the signature is `v1=` + hex HMAC-SHA256 of `"{timestamp}.{body}"`."""
@@ -25,7 +26,7 @@ from services.common.worker import Worker, woken
 
 log = logging.getLogger(__name__)
 POSITION = "webhook"
-SENT_TYPES = frozenset({"alert.raised.v1", "alert.escalated.v1"})
+SENT_TYPES = frozenset({"alert.raised.v1", "sales_alert.raised.v1", "alert.escalated.v1"})
 
 DELIVERIES = Counter(
     "crm_alerts_webhook_deliveries_total",

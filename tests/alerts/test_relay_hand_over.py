@@ -58,7 +58,7 @@ async def test_raised_acknowledged_and_swept_alerts_reach_the_log_without_a_jour
     the_relay, log = relay
     alerts = Alerts(engine, escalate_after=timedelta(minutes=30), relay=the_relay)
 
-    await alerts.record_journey_events([skip(2, 4, at(0)), skip(1, 6, at(0), v="v-2")])
+    await alerts.record_events([skip(2, 4, at(0)), skip(1, 6, at(0), v="v-2")])
     await until(lambda: _count(log, 2))
     first = parse_event((await log.read(topics.ALERTS))[0].value)
     assert isinstance(first, AlertRaisedV1)

@@ -50,9 +50,9 @@ def merge(survivor: str, gone: str, minute: int) -> ProspectsMergedV1:
 async def test_a_redelivered_batch_raises_nothing_twice(engine: AsyncEngine) -> None:
     alerts = Alerts(engine)
     batch = [awarded(4, at(0)), skip(2, 4, at(0)), skip(1, 6, at(1), v="v-2")]
-    await alerts.record_journey_events(batch)
-    await alerts.record_journey_events(batch)
-    await alerts.record_journey_events([batch[1], batch[1]])
+    await alerts.record_events(batch)
+    await alerts.record_events(batch)
+    await alerts.record_events([batch[1], batch[1]])
     found = await all_alerts(engine)
     assert sorted((a.prospect_id, a.priority, a.count) for a in found) == [
         ("v-1", "HIGH", 1),
@@ -65,13 +65,11 @@ async def test_a_redelivered_batch_raises_nothing_twice(engine: AsyncEngine) -> 
 
 async def test_a_merge_moves_open_alerts_and_clicks_to_the_survivor(engine: AsyncEngine) -> None:
     alerts = Alerts(engine)
-    await alerts.record_journey_events(
-        [awarded(3, at(0), v="v-young"), skip(1, 3, at(0), "v-young")]
-    )
-    await alerts.record_journey_events([awarded(2, at(1), v="v-old"), merge("v-old", "v-young", 2)])
+    await alerts.record_events([awarded(3, at(0), v="v-young"), skip(1, 3, at(0), "v-young")])
+    await alerts.record_events([awarded(2, at(1), v="v-old"), merge("v-old", "v-young", 2)])
     # A late event still keyed by the merged id (another partition) counts for the survivor.
-    await alerts.record_journey_events([awarded(1, at(3), v="v-young", name="late")])
-    await alerts.record_journey_events([skip(1, 3, at(4), "v-old")])
+    await alerts.record_events([awarded(1, at(3), v="v-young", name="late")])
+    await alerts.record_events([skip(1, 3, at(4), "v-old")])
 
     [alert] = await all_alerts(engine)
     assert (alert.prospect_id, alert.subject_id, alert.count) == ("v-old", "v-young", 2)
@@ -85,7 +83,7 @@ async def test_the_sweep_expires_by_the_clock_it_is_given_and_history_keeps_ever
     engine: AsyncEngine,
 ) -> None:
     alerts = Alerts(engine, escalate_after=HOUR)
-    await alerts.record_journey_events([skip(1, 6, at(0)), skip(2, 4, at(0), "v-2")])
+    await alerts.record_events([skip(1, 6, at(0)), skip(2, 4, at(0), "v-2")])
     assert await alerts.sweep(at(59)) == []
     assert [e.type for e in await alerts.sweep(at(61))] == ["alert.escalated.v1"]
     assert await alerts.sweep(at(120)) == []
@@ -112,9 +110,7 @@ async def test_pages_run_urgent_first_then_newest_first_and_filters_narrow_them(
     engine: AsyncEngine,
 ) -> None:
     alerts = Alerts(engine)
-    await alerts.record_journey_events(
-        [skip(2, 4 if i % 2 else 6, at(i), f"v-{i}") for i in range(7)]
-    )
+    await alerts.record_events([skip(2, 4 if i % 2 else 6, at(i), f"v-{i}") for i in range(7)])
     seen: list[str] = []
     after = None
     while True:
@@ -134,10 +130,10 @@ async def test_a_manual_move_resolves_the_alert_and_its_history_keeps_who_moved_
     engine: AsyncEngine,
 ) -> None:
     alerts = Alerts(engine)
-    await alerts.record_journey_events([skip(2, 4, at(0)), skip(1, 6, at(0), "v-2")])
+    await alerts.record_events([skip(2, 4, at(0)), skip(1, 6, at(0), "v-2")])
     move = moved(5, at(30), by="kim@example.com")
-    await alerts.record_journey_events([move])
-    await alerts.record_journey_events([move])
+    await alerts.record_events([move])
+    await alerts.record_events([move])
     [resolved] = await all_alerts(engine, status="resolved")
     assert (resolved.prospect_id, resolved.resolved_by, resolved.resolved_stage) == (
         "v-1",

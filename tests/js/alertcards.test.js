@@ -2,8 +2,18 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { load } from "./load.js";
 
-const { compare, matches, isClosed, lines, clickLines, prospectHref, actionBody, errorText } =
-  load("alertcards.js").heroAlerts;
+const {
+  compare,
+  matches,
+  isClosed,
+  lines,
+  clickLines,
+  prospectHref,
+  actionBody,
+  errorText,
+  isSales,
+  salesHeadline,
+} = load("alertcards.js").heroAlerts;
 
 const when = (iso) => `<${iso}>`;
 
@@ -134,4 +144,30 @@ test("a refusal reads as the server's detail, or each invalid field and why", ()
     "note: too long (422)",
   );
   assert.equal(errorText(null, 502), "The server answered 502.");
+});
+
+test("a sales request's card says which tier they want and has, who asked and what they wrote", () => {
+  const sales = alert({
+    kind: "sales",
+    email: "ana@example.com",
+    entry_point: null,
+    current_stage: null,
+    target_stage: null,
+    gap: null,
+    name: "Ana Silva",
+    message: "A team of 40",
+    required_tier: "Enterprise",
+    current_tier: "Accelerator",
+    cta_id: "talk-to-sales",
+  });
+  assert.equal(isSales(sales), true);
+  assert.equal(isSales(alert()), false);
+  const shown = read(sales);
+  assert.equal(shown.Request, "Talk to Sales: wants Enterprise (has Accelerator)");
+  assert.equal(shown.Name, "Ana Silva");
+  assert.equal(shown.Message, "A team of 40");
+  assert.equal(shown["From CTA"], "talk-to-sales");
+  assert.equal(shown.Stage, undefined);
+  assert.equal(shown.Gap, undefined);
+  assert.equal(salesHeadline({ kind: "sales" }), "Talk to Sales: wants a higher tier");
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { load } from "./load.js";
 
-const { describe, describeEntryPoint } = load("timeline.js").heroTimeline;
+const { describe, describeEntryPoint, withSalesRequests } = load("timeline.js").heroTimeline;
 const NAMES = ["Discovery", "Exploration", "Validation", "Commitment", "Construction", "Mastery"];
 
 test("a click tells its CTA, the points with the gap multiplier, and the total", () => {
@@ -70,6 +70,36 @@ test("an event the page does not know yet still shows its kind", () => {
     {
       title: "something.new",
       detail: "",
+    },
+  );
+});
+
+test("a request to talk to sales joins the journey's timeline in time order, told with its tiers", () => {
+  const journey = [
+    { kind: "prospect.created", stage: 1, occurred_at: "2026-11-24T10:00:00Z" },
+    { kind: "prospect.email_linked", email: "a@x.io", occurred_at: "2026-11-24T12:00:00Z" },
+  ];
+  const alerts = [
+    { kind: "skip", raised_at: "2026-11-24T10:30:00Z" },
+    {
+      kind: "sales",
+      raised_at: "2026-11-24T11:00:00Z",
+      required_tier: "Enterprise",
+      current_tier: "Accelerator",
+      name: "Ana",
+      message: "40 seats?",
+    },
+  ];
+  const merged = withSalesRequests(journey, alerts);
+  assert.deepEqual(
+    [...merged.map((e) => e.kind)],
+    ["prospect.created", "sales_contact.requested", "prospect.email_linked"],
+  );
+  assert.deepEqual(
+    { ...describe(merged[1], NAMES) },
+    {
+      title: "Asked to talk to sales: wants Enterprise (has Accelerator)",
+      detail: "Ana: “40 seats?”",
     },
   );
 });

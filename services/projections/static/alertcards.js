@@ -5,6 +5,8 @@ globalThis.heroAlerts = Object.freeze({
   isClosed,
   lines,
   clickLines,
+  isSales,
+  salesHeadline,
   entryLabel,
   prospectHref,
   actionBody,
@@ -49,6 +51,17 @@ function sameMoment(a, b) {
   return Date.parse(a) === Date.parse(b);
 }
 
+function isSales(alert) {
+  return alert.kind === "sales";
+}
+
+// What a request to talk to sales asks: "Talk to Sales: wants Enterprise (has Accelerator)".
+function salesHeadline(alert) {
+  const wants = alert.required_tier || "a higher tier";
+  const has = alert.current_tier ? ` (has ${alert.current_tier})` : "";
+  return `Talk to Sales: wants ${wants}${has}`;
+}
+
 // The card's lines, in order: {label, text, name} (name is the line's class), with `href` on a
 // link and `since` on a line that also shows how long ago. `when` words a time.
 function lines(alert, when) {
@@ -58,11 +71,19 @@ function lines(alert, when) {
   if (alert.email) {
     add("Prospect", alert.prospect_id, "prospect", { href: prospectHref(alert.prospect_id) });
   }
-  add("Entry point", entryLabel(alert.entry_point), "entry");
-  add("Stage", `${alert.current_stage} \u2192 ${alert.target_stage}`, "stages");
-  add("Gap", alert.gap, "gap");
-  add("Action", alert.recommended_action, "recommended");
-  add("Count", alert.count, "count");
+  if (isSales(alert)) {
+    add("Request", salesHeadline(alert), "sales-request");
+    if (alert.name) add("Name", alert.name, "sales-name");
+    if (alert.message) add("Message", alert.message, "sales-message");
+    if (alert.cta_id) add("From CTA", alert.cta_id, "sales-cta");
+    add("Action", alert.recommended_action, "recommended");
+  } else {
+    add("Entry point", entryLabel(alert.entry_point), "entry");
+    add("Stage", `${alert.current_stage} \u2192 ${alert.target_stage}`, "stages");
+    add("Gap", alert.gap, "gap");
+    add("Action", alert.recommended_action, "recommended");
+    add("Count", alert.count, "count");
+  }
   const clicked =
     alert.clicked_at && !sameMoment(alert.clicked_at, alert.raised_at)
       ? ` (click at ${when(alert.clicked_at)})`

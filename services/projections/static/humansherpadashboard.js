@@ -1,6 +1,6 @@
 // The alert dashboard: loads the alerts, keeps them in order as the live feed changes them, and
 // acknowledges or actions them. Ordering and wording come from alertcards.js.
-const { compare, matches, isClosed, lines, clickLines, actionBody, errorText, NOTE_MAX } =
+const { compare, matches, isClosed, lines, clickLines, isSales, actionBody, errorText, NOTE_MAX } =
   globalThis.heroAlerts;
 const { showDurations } = globalThis.heroLayout;
 
@@ -11,6 +11,7 @@ const live = document.getElementById("live");
 const filters = document.getElementById("filters");
 const FEED_EVENTS = [
   "alert.raised",
+  "sales_alert.raised",
   "alert.repeated",
   "alert.escalated",
   "alert.acknowledged",
@@ -65,19 +66,17 @@ function card(alert) {
   item.dataset.alertId = alert.id;
   item.dataset.status = alert.status;
   item.dataset.priority = alert.priority;
+  item.dataset.kind = alert.kind || "skip";
   const head = el("div", "head");
   const name = link(`/prospects/${encodeURIComponent(alert.prospect_id)}`, "email");
   name.textContent = alert.email || alert.prospect_id;
-  head.append(el("span", "badge", alert.priority), name, el("span", "state", alert.status));
+  head.append(el("span", "badge", alert.priority));
+  if (isSales(alert)) head.append(el("span", "kind", "Talk to Sales"));
+  head.append(name, el("span", "state", alert.status));
   item.append(head);
   const dl = el("dl");
   for (const line of lines(alert, when)) dl.append(el("dt", null, line.label), lineOf(line));
-  const clicks = el("ul", "clicks");
-  for (const text of clickLines(alert, when)) clicks.append(el("li", null, text));
-  const recent = el("dd", "recent");
-  if (clicks.childElementCount) recent.append(clicks);
-  else recent.textContent = "none";
-  dl.append(el("dt", null, "Recent clicks"), recent);
+  if (!isSales(alert)) dl.append(el("dt", null, "Recent clicks"), recentClicks(alert));
   item.append(dl);
   if (!isClosed(alert)) item.append(noteField());
   const actions = el("div", "actions");
@@ -95,6 +94,15 @@ function card(alert) {
   error.setAttribute("role", "alert");
   item.append(error);
   return item;
+}
+
+function recentClicks(alert) {
+  const clicks = el("ul", "clicks");
+  for (const text of clickLines(alert, when)) clicks.append(el("li", null, text));
+  const recent = el("dd", "recent");
+  if (clicks.childElementCount) recent.append(clicks);
+  else recent.textContent = "none";
+  return recent;
 }
 
 function noteField() {

@@ -1,5 +1,5 @@
 // The prospect record's timeline and entry-point history, from the journey's API.
-const { describe, describeEntryPoint } = globalThis.heroTimeline;
+const { describe, describeEntryPoint, withSalesRequests } = globalThis.heroTimeline;
 const { detailOf } = globalThis.heroFormat;
 const { showDurations } = globalThis.heroLayout;
 
@@ -40,9 +40,13 @@ async function showTimeline() {
   const status = document.getElementById("timeline-status");
   const list = document.getElementById("timeline");
   try {
-    const timeline = await fetched(`/v1/prospects/${id}/timeline`);
+    const [timeline, alerts] = await Promise.all([
+      fetched(`/v1/prospects/${id}/timeline`),
+      // Sales requests are the alerts service's: without them the journey's timeline still shows.
+      fetched(`/v1/alerts?prospect_id=${id}&limit=200`).catch(() => ({ alerts: [] })),
+    ]);
     const items = [];
-    for (const entry of timeline.entries.slice().reverse()) {
+    for (const entry of withSalesRequests(timeline.entries, alerts.alerts).reverse()) {
       const told = describe(entry, names);
       if (told) items.push(item(told.title, told.detail, entry.occurred_at));
     }

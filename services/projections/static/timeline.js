@@ -1,5 +1,5 @@
 // How a prospect's journey events read on the record page. Pure, so tests/js runs it.
-globalThis.heroTimeline = Object.freeze({ describe, describeEntryPoint });
+globalThis.heroTimeline = Object.freeze({ describe, describeEntryPoint, withSalesRequests });
 
 function stageOf(stage, names) {
   const name = names?.[stage - 1];
@@ -21,6 +21,23 @@ function describeEntryPoint(entry) {
   return [what, entry.page ? `on ${entry.page}` : "", campaign ? `UTM ${campaign}` : ""]
     .filter(Boolean)
     .join(", ");
+}
+
+// The journey's entries with the prospect's requests to talk to sales (the alerts service's
+// sales alerts, from GET /v1/alerts) put in by time, oldest first like the journey's.
+function withSalesRequests(entries, alerts) {
+  const asked = (alerts ?? [])
+    .filter((a) => a.kind === "sales")
+    .map((a) => ({
+      kind: "sales_contact.requested",
+      occurred_at: a.raised_at,
+      required_tier: a.required_tier,
+      current_tier: a.current_tier,
+      name: a.name,
+      message: a.message,
+    }));
+  const at = (e) => Date.parse(e.occurred_at);
+  return [...entries, ...asked].sort((a, b) => at(a) - at(b));
 }
 
 // A timeline entry (a journey event with its `kind`) as {title, detail}; null for an event
@@ -75,6 +92,13 @@ function describe(entry, names) {
         title: `Merged with ${entry.merged_id} (${entry.email})`,
         detail: `${signed(entry.merged_points)} points, ${entry.merged_clicks} clicks brought`,
       };
+    case "sales_contact.requested": {
+      const has = entry.current_tier ? ` (has ${entry.current_tier})` : "";
+      return {
+        title: `Asked to talk to sales: wants ${entry.required_tier || "a higher tier"}${has}`,
+        detail: [entry.name, entry.message ? `“${entry.message}”` : ""].filter(Boolean).join(": "),
+      };
+    }
     default:
       return { title: entry.kind ?? entry.type ?? "event", detail: "" };
   }
