@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.billing import store
+from services.billing import sales_api, store, widget
 from services.billing.api import router
 from services.billing.handlers import Billing
 from services.billing.payments import StripePayments
+from services.billing.sales import SalesDesk
 from services.billing.settings import BillingSettings
 from services.billing.tiers import load_ladder
 from services.common.alone import serve_alone
@@ -48,7 +49,11 @@ def build(
     origins = [o.strip() for o in common.ingest_cors_origins.split(",") if o.strip()]
     return ServiceParts(
         "billing",
-        routers=[router(billing, settings.success_url, settings.cancel_url)],
+        routers=[
+            router(billing, settings.success_url, settings.cancel_url),
+            sales_api.router(SalesDesk(billing)),
+            widget.router(),
+        ],
         startup=startup,
         started=started,
         shutdown=shutdown,

@@ -10,3 +10,8 @@ CHECKOUTS_COMPLETED = Counter(
 WEBHOOKS = Counter(
     "crm_billing_webhooks_total", "Stripe webhook deliveries, by outcome", ["outcome"]
 )
+SALES_CONTACTS = Counter(
+    "crm_billing_sales_contacts_total",
+    "Talk to Sales requests recorded, by the tier asked about",
+    ["tier"],
+)
