@@ -145,6 +145,7 @@
         form.remove();
         status.textContent = `Thank you! Sales will write to ${done.form.email} about ${done.form.requested_tier || "your plan"}.`;
         dialog.dataset.requestId = done.request_id;
+        dialog.querySelector(".hero-upgrade-close")?.focus();
       } catch {
         status.textContent = "That did not go through; please check your email and try again.";
       }
@@ -179,11 +180,12 @@
       });
       actions.append(button);
     }
+    actions.style.display = "flex";
+    actions.style.gap = "0.5em";
     const close = element("button", "hero-upgrade-close", "Close");
     close.type = "button";
     close.addEventListener("click", () => dialog.close());
-    actions.append(close);
-    dialog.append(heading, tiers, actions, status);
+    dialog.append(heading, tiers, actions, status, close);
     // Escape closes a modal <dialog> by itself; focus goes back to the link.
     dialog.addEventListener("close", () => {
       dialog.remove();
