@@ -147,7 +147,7 @@ def test_an_explorer_upgrades_through_checkout_and_the_restricted_content_opens(
     with page.expect_request("**/v1/checkout") as asked:
         dialog.get_by_role("button", name="Upgrade to Accelerator").click()
     page.wait_for_url("https://checkout.stripe.com/**")
-    checkout = asked.value.post_data_json
+    checkout: dict[str, str] = asked.value.post_data_json or {}
     success_url = checkout["success_url"]
     assert success_url == f"{site.host}/playbooks.html?hero_upgrade=success"
 
