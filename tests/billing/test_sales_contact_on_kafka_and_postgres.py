@@ -52,6 +52,8 @@ def test_an_explorer_asking_sales_about_a_gated_cta_is_recorded_with_both_tiers(
         "Accelerator",
         GATED,
     )
+    counted = httpx.get(f"{service.base}/metrics").text
+    assert 'crm_billing_sales_contacts_total{tier="Accelerator"}' in counted
 
 
 def test_without_a_cta_sales_is_asked_about_the_next_tier_up_and_the_message_is_kept(
