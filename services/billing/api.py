@@ -61,7 +61,7 @@ class TierView(BaseModel):
 
 
 class Action(BaseModel):
-    kind: Literal["upgrade"]
+    kind: Literal["upgrade", "sales"]
     label: str
     method: Literal["POST"] = "POST"
     href: str = "/v1/checkout"
@@ -147,7 +147,10 @@ def router(billing: Commands, returns: Returns, checkouts: KeyLimits) -> APIRout
             allowed=False,
             current_tier=_tier(decided.current),
             required_tier=_tier(decided.required),
-            actions=[Action(kind="upgrade", label=f"Upgrade to {decided.required.name}")],
+            actions=[
+                Action(kind="upgrade", label=f"Upgrade to {decided.required.name}"),
+                Action(kind="sales", label="Talk to Sales", href="/v1/sales-contact"),
+            ],
         )
 
     @api.post(

@@ -62,8 +62,8 @@ class Billing:
     ):
         self.engine, self.relay, self.ladder = engine, relay, ladder
         self.payments, self.clock = payments, clock
-        # SQLite has no advisory lock: one writer at a time in this process.
-        self._writing = asyncio.Lock()
+        # SQLite has no advisory lock: one writer at a time in this process (sales.py too).
+        self.writing = asyncio.Lock()
 
     async def _tier(self, conn: AsyncConnection, prospect_id: str) -> Tier:
         return current_tier(self.ladder, await store.tier_changes(conn, prospect_id))
@@ -76,6 +76,10 @@ class Billing:
             return playbook_access(self.ladder, current, str(gated.playbook_id))
         declared = None if cta_id in self.ladder.ctas else await store.declared_tier(conn, cta_id)
         return access(self.ladder, current, cta_id, declared)
+
+    async def tier(self, prospect_id: str) -> Tier:
+        async with self.engine.connect() as conn:
+            return await self._tier(conn, prospect_id)
 
     async def access(self, prospect_id: str, gated: Gated) -> Allowed | Denied:
         async with self.engine.connect() as conn:
@@ -104,7 +108,7 @@ class Billing:
     ) -> Started:
         """The intent is journaled before Stripe is asked, so a failed Checkout keeps it."""
         now = self.clock()
-        async with self._writing, self.engine.begin() as conn:
+        async with self.writing, self.engine.begin() as conn:
             await lock_journal(conn, store.journal)
             decided = await self._decide(conn, prospect_id, gated)
             if isinstance(decided, Allowed):
@@ -155,7 +159,7 @@ class Billing:
             tier=decided.required.name,
             **intent.lineage(),
         )
-        async with self._writing, self.engine.begin() as conn:
+        async with self.writing, self.engine.begin() as conn:
             await lock_journal(conn, store.journal)
             await store.attach_session(conn, str(intent.event_id), session.id)
             appended = await append_for_relay(conn, store.journal, [started])
@@ -169,7 +173,7 @@ class Billing:
         event = self.payments.verify(payload, signature)
         now = self.clock()
         appended = None
-        async with self._writing, self.engine.begin() as conn:
+        async with self.writing, self.engine.begin() as conn:
             await lock_journal(conn, store.journal)
             if not await store.first_delivery(conn, event.id, event.type, now):
                 outcome = "duplicate"

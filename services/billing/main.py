@@ -6,10 +6,11 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas import topics
-from services.billing import store
+from services.billing import sales_api, store, widget
 from services.billing.api import Returns, origin, router
 from services.billing.handlers import Billing
 from services.billing.payments import StripePayments
+from services.billing.sales import SalesDesk
 from services.billing.settings import BillingSettings
 from services.billing.tiers import load_ladder
 from services.common.alone import serve_alone
@@ -22,6 +23,11 @@ from services.common.transport import Subscription, Transport
 
 # Reads the websites' clicks for the tier a CTA declares.
 GROUP = "billing-cta-tiers"
+
+
+def hourly(per_hour: int) -> KeyLimits:
+    """A limit per prospect id: `per_hour` at once, then one every hour / `per_hour`."""
+    return KeyLimits(rate=per_hour / 3600, burst=per_hour)
 
 
 def build(
@@ -58,11 +64,16 @@ def build(
         if "*" in origins
         else frozenset({*(origin(o) for o in origins), origin(settings.success_url)}),
     )
-    per_hour = settings.checkouts_per_prospect_per_hour
-    checkouts = KeyLimits(rate=per_hour / 3600, burst=per_hour)
+    checkouts = hourly(settings.checkouts_per_prospect_per_hour)
     return ServiceParts(
         "billing",
-        routers=[router(billing, returns, checkouts)],
+        routers=[
+            router(billing, returns, checkouts),
+            sales_api.router(
+                SalesDesk(billing), hourly(settings.sales_requests_per_prospect_per_hour)
+            ),
+            widget.router(),
+        ],
         subscriptions=[
             Subscription(GROUP, (topics.WEB,), billing.record_web_events, max_batch=500)
         ],

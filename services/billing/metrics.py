@@ -15,3 +15,8 @@ DOWNGRADES = Counter(
     "Tiers taken back because Stripe reported the purchase refunded, cancelled or lost in dispute",
     ["cause"],
 )
+SALES_CONTACTS = Counter(
+    "crm_billing_sales_contacts_total",
+    "Talk to Sales requests recorded, by the tier asked about",
+    ["tier"],
+)

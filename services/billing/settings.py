@@ -19,6 +19,9 @@ class BillingSettings(BaseSettings):
     checkouts_per_prospect_per_hour: int = Field(
         default=10, ge=0, description="Checkout Sessions one prospect may start an hour (0: any)"
     )
+    sales_requests_per_prospect_per_hour: int = Field(
+        default=5, ge=0, description="Talk to Sales requests one prospect may send an hour (0: any)"
+    )
     # Stripe's own names, as the Stripe tools read them.
     stripe_api_key: SecretStr = Field(default=SecretStr(""), validation_alias="STRIPE_API_KEY")
     stripe_webhook_secret: SecretStr = Field(

@@ -72,9 +72,14 @@ def page(browser: Browser) -> Iterator[Page]:
 
 def add_consultant(product: Product, prefix: str, role: str = "consultant") -> str:
     """A new account (unique: pytest may set a module's fixtures up twice)."""
+    return add_account(product.accounts, prefix, role)
+
+
+def add_account(accounts: tuple[str, ...], prefix: str, role: str = "consultant") -> str:
+    """A new account in the accounts `crm-journey users add` reaches with these options."""
     email = f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
     added = subprocess.run(
-        [*CLI, "users", "add", email, "--role", role, *product.accounts],
+        [*CLI, "users", "add", email, "--role", role, *accounts],
         input=f"{PASSWORD}\n",
         capture_output=True,
         text=True,
