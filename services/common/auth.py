@@ -175,14 +175,14 @@ async def page_session(request: Request) -> Consultant | None:
     return await session_of(request, token) if token else None
 
 
-def admin(who: Annotated[Consultant, Depends(consultant)]) -> Consultant:
+async def admin(who: Annotated[Consultant, Depends(consultant)]) -> Consultant:
     """FastAPI dependency: an admin's session, or 403."""
     if who.role != "admin":
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="this needs an admin session")
     return who
 
 
-def producer(request: Request) -> str:
+async def producer(request: Request) -> str:
     """FastAPI dependency: the producer key of the request, or 401."""
     keys: frozenset[str] = request.app.state.producer_keys
     key = _bearer(request)
