@@ -27,9 +27,25 @@ HOST_PAGE = """<!doctype html>
 <title>Acme playbooks</title>
 <h1>Acme</h1>
 <p><a data-hero-cta="{cta}" href="{host}/restricted">Accelerator playbooks</a></p>
+<p><a data-hero-playbook="scaling-playbook" href="{host}/restricted-playbook">
+Scaling playbook</a></p>
 <script src="{base}/v1/widget/upgrade.js" data-key="{key}" defer></script>
 """
 RESTRICTED = "<!doctype html><title>Restricted</title><h1>The Accelerator playbooks</h1>"
+PLAYBOOK = "<!doctype html><title>Playbook</title><h1>The scaling playbook</h1>"
+# The product's default ladder, and a gated playbook.
+TIERS = """\
+tiers:
+  - name: Explorer
+    features: [Free playbooks, Community events]
+  - name: Accelerator
+    price: price_accelerator
+    features: [Free playbooks, Community events, All gated playbooks, Monthly group coaching]
+ctas:
+  unlock-accelerator-playbooks: Accelerator
+playbooks:
+  scaling-playbook: Accelerator
+"""
 
 
 @dataclass
@@ -64,7 +80,9 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory, stripe_api_base: str) -> Iterator[Site]:
     stripe = stripe_api_base
     data = tmp_path_factory.mktemp("upgrade")
+    (data / "tiers.yaml").write_text(TIERS)
     env = {
+        "CRM_BILLING_TIERS_FILE": str(data / "tiers.yaml"),
         "CRM_INGEST_API_KEYS": SITE_KEY,
         "STRIPE_API_KEY": "sk_test_123",
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
@@ -76,7 +94,13 @@ def site(tmp_path_factory: pytest.TempPathFactory, stripe_api_base: str) -> Iter
         class Website(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 host = f"http://{self.headers['Host']}"
-                html = RESTRICTED if self.path.startswith("/restricted") else HOST_PAGE
+                html = (
+                    PLAYBOOK
+                    if self.path.startswith("/restricted-playbook")
+                    else RESTRICTED
+                    if self.path.startswith("/restricted")
+                    else HOST_PAGE
+                )
                 body = html.format(cta=GATED, host=host, base=pages["base"], key=SITE_KEY).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -167,6 +191,28 @@ def test_back_from_checkout_before_the_webhook_the_page_waits_for_it_then_opens_
     site.complete_checkout(visitor_of(page))
 
     page.wait_for_url(f"{site.host}/restricted")
+
+
+def test_a_gated_playbook_link_opens_the_modal_and_once_paid_the_playbook(
+    page: Page, site: Site
+) -> None:
+    violations = csp_violations(page)
+    stand_in_for_stripe(page)
+    page.goto(f"{site.host}/playbooks.html")
+    page.get_by_role("link", name="Scaling playbook").click()
+    dialog = page.get_by_role("dialog", name="This needs Accelerator")
+    expect(dialog).to_be_visible()
+    with page.expect_request("**/v1/checkout") as asked:
+        dialog.get_by_role("button", name="Upgrade to Accelerator").click()
+    page.wait_for_url("https://checkout.stripe.com/**")
+    checkout: dict[str, str] = asked.value.post_data_json or {}
+    assert checkout["playbook_id"] == "scaling-playbook" and "cta_id" not in checkout
+
+    site.complete_checkout(checkout["prospect_id"])
+    page.goto(checkout["success_url"])
+    page.wait_for_url(f"{site.host}/restricted-playbook")
+    expect(page.get_by_role("heading")).to_have_text("The scaling playbook")
+    assert violations == []
 
 
 def test_talk_to_sales_opens_the_prefilled_form_and_records_the_request(

@@ -1,6 +1,7 @@
-// The upgrade modal for websites: a click on <a data-hero-cta="cta-id" href="..."> asks the CRM
-// whether the visitor's tier opens that CTA; if not, a dialog compares the two tiers and offers
-// Stripe Checkout or Talk to Sales. Load it with
+// The upgrade modal for websites: a click on <a data-hero-cta="cta-id" href="..."> (or
+// <a data-hero-playbook="playbook-id" href="...">) asks the CRM whether the visitor's tier opens
+// that CTA (playbook); if not, a dialog compares the two tiers and offers Stripe Checkout or Talk
+// to Sales. Load it with
 // <script src="https://crm.example/v1/widget/upgrade.js" data-key="PRODUCER_KEY" defer></script>
 // (optional: data-visitor-id, else the id gate.js keeps; data-api, else the script's origin).
 // No framework, no CDN; text reaches the page only through textContent, styles only through the
@@ -58,8 +59,14 @@
     return { status: answer.status, ok: answer.ok, json: answer.ok ? await answer.json() : null };
   }
 
-  function access(cta) {
-    const query = `prospect_id=${encodeURIComponent(visitorId())}&cta_id=${encodeURIComponent(cta)}`;
+  // What a link opens: { cta_id } or { playbook_id }, as the CRM's API names them.
+  function targetOf(link) {
+    if (link.dataset.heroCta) return { cta_id: link.dataset.heroCta };
+    return { playbook_id: link.dataset.heroPlaybook };
+  }
+
+  function access(target) {
+    const query = new URLSearchParams({ prospect_id: visitorId(), ...target });
     return call(`/v1/access?${query}`);
   }
 
@@ -96,11 +103,11 @@
     return input;
   }
 
-  async function upgrade(link, cta, status) {
+  async function upgrade(link, target, status) {
     status.textContent = "Opening the checkout…";
     const body = {
       prospect_id: visitorId(),
-      cta_id: cta,
+      ...target,
       success_url: pageWith("success"),
       cancel_url: pageWith("cancelled"),
     };
@@ -108,7 +115,7 @@
       const answer = await call("/v1/checkout", body);
       if (answer.status === 409) return location.assign(link.href);
       if (!answer.ok) throw new Error(`checkout answered ${answer.status}`);
-      const intent = { intent_id: answer.json.intent_id, cta_id: cta, href: link.href };
+      const intent = { intent_id: answer.json.intent_id, target, href: link.href };
       sessionStorage.setItem(INTENT, JSON.stringify({ ...intent, at: Date.now() }));
       location.assign(answer.json.url);
     } catch {
@@ -116,7 +123,7 @@
     }
   }
 
-  function salesForm(dialog, cta, modal, status) {
+  function salesForm(dialog, target, modal, status) {
     const form = element("form", "hero-upgrade-sales");
     const requested = modal.required_tier.name;
     const text = `I am on ${modal.current_tier.name} and would like to talk about upgrading to ${requested}.`;
@@ -131,7 +138,8 @@
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       status.textContent = "Sending…";
-      const body = { prospect_id: visitorId(), cta_id: cta, email: email.value };
+      const body = { prospect_id: visitorId(), email: email.value };
+      if (target.cta_id) body.cta_id = target.cta_id;
       if (name.value.trim()) body.name = name.value.trim();
       if (message.value.trim()) body.message = message.value.trim();
       if (JSON.stringify(body) !== sent) {
@@ -153,7 +161,7 @@
     return { form, email };
   }
 
-  function openModal(link, cta, modal) {
+  function openModal(link, target, modal) {
     const dialog = element("dialog", "hero-upgrade");
     const title = `hero-upgrade-title-${randomId()}`;
     dialog.setAttribute("aria-labelledby", title);
@@ -173,8 +181,8 @@
       const button = element("button", `hero-upgrade-${action.kind}`, action.label);
       button.type = "button";
       button.addEventListener("click", () => {
-        if (action.kind === "upgrade") return upgrade(link, cta, status);
-        const sales = salesForm(dialog, cta, modal, status);
+        if (action.kind === "upgrade") return upgrade(link, target, status);
+        const sales = salesForm(dialog, target, modal, status);
         actions.replaceWith(sales.form);
         sales.email.focus();
       });
@@ -196,19 +204,21 @@
   }
 
   document.addEventListener("click", async (event) => {
-    const link = event.target instanceof Element && event.target.closest("a[data-hero-cta]");
+    const link =
+      event.target instanceof Element &&
+      event.target.closest("a[data-hero-cta], a[data-hero-playbook]");
     if (!link || event.defaultPrevented) return;
     event.preventDefault();
-    const cta = link.dataset.heroCta;
+    const target = targetOf(link);
     let answer;
     try {
-      answer = await access(cta);
+      answer = await access(target);
     } catch {
       answer = null;
     }
     // The site's own server guards the content; without an answer the widget steps aside.
     if (!answer?.ok || answer.json.allowed) return location.assign(link.href);
-    openModal(link, cta, answer.json);
+    openModal(link, target, answer.json);
   });
 
   async function resume() {
@@ -232,7 +242,7 @@
     // Stripe's webhook may reach the CRM a moment after the visitor comes back.
     for (let poll = 0; poll < POLLS; poll++) {
       try {
-        const answer = await access(intent.cta_id);
+        const answer = await access(intent.target || { cta_id: intent.cta_id });
         if (answer.ok && answer.json.allowed) {
           sessionStorage.removeItem(INTENT);
           notice.textContent = "Upgrade confirmed. Opening…";
