@@ -31,11 +31,12 @@ from services.content.domain import (
     variation_id,
 )
 from services.content.generator import GenerationFailed, Generator
+from services.content.lease import GenerationLease
+from services.content.read_cache import ReadCache
 from services.content.retrieval import Library
 from services.content.views import GroupWriter, write_at_once
 
 log = logging.getLogger(__name__)
-READ_TTL_S, MAX_READ = 1.0, 10_000
 
 
 @dataclass(frozen=True)
@@ -84,13 +85,11 @@ class Content:
         self.engine, self.relay, self.generator, self.library = engine, relay, generator, library
         self.budget_s, self.max_age, self.clock = budget_s, max_age, clock
         self._flights: dict[str, asyncio.Task[Shown]] = {}
+        self._lease = GenerationLease(engine)
         # SQLite has no journal lock; this process takes turns itself (PostgreSQL locks too).
         self._writing = asyncio.Lock()
         self._views = GroupWriter(self._record_views)
-        # playbook id -> (when read, the playbook, its cached copy): the gate's hot path reads no
-        # table. Changes made here update it at once; other instances' within READ_TTL_S.
-        self._read: dict[str, tuple[float, Playbook, Cached | None]] = {}
-        self._reading: dict[str, asyncio.Task[tuple[Playbook, Cached | None] | None]] = {}
+        self._read = ReadCache(engine)
 
     async def _record(
         self,
@@ -135,7 +134,7 @@ class Content:
         # The fold needs no earlier state: each metadata event replaces the whole metadata.
         playbook = fold(None, event)
         await self._record([event], playbook)
-        self._read.pop(playbook.id, None)
+        self._read.forget(playbook.id)
         return playbook
 
     async def playbooks(self) -> list[Playbook]:
@@ -152,12 +151,12 @@ class Content:
             if await store.playbook(conn, playbook_id) is None:
                 return False
             await store.forget_copy(conn, playbook_id)
-        self._read.pop(playbook_id, None)
+        self._read.forget(playbook_id)
         return True
 
     async def gate(self, playbook_id: str, visitor_id: str) -> Shown | None:
         """None for an unknown playbook (and no model call)."""
-        found = await self._playbook_and_copy(playbook_id)
+        found = await self._read.get(playbook_id)
         if found is None:
             return None
         playbook, cached = found
@@ -180,31 +179,6 @@ class Content:
         await self._views.record(viewed)
         return shown
 
-    async def _playbook_and_copy(self, playbook_id: str) -> tuple[Playbook, Cached | None] | None:
-        read = self._read.get(playbook_id)
-        if read is not None and time.monotonic() - read[0] < READ_TTL_S:
-            return read[1], read[2]
-        # One read per playbook at a time: when the entry gets old, the requests of that moment
-        # share one query instead of each taking a connection.
-        reading = self._reading.get(playbook_id)
-        if reading is None:
-            reading = asyncio.create_task(self._read_playbook(playbook_id))
-            self._reading[playbook_id] = reading
-            reading.add_done_callback(lambda _: self._reading.pop(playbook_id, None))
-        return await asyncio.shield(reading)
-
-    async def _read_playbook(self, playbook_id: str) -> tuple[Playbook, Cached | None] | None:
-        now = time.monotonic()
-        async with self.engine.connect() as conn:
-            playbook = await store.playbook(conn, playbook_id)
-            cached = await store.cached_copy(conn, playbook_id) if playbook else None
-        if playbook is None:
-            return None  # not kept: made-up ids must not fill the memory
-        if len(self._read) >= MAX_READ:
-            self._read.clear()
-        self._read[playbook_id] = (now, playbook, cached)
-        return playbook, cached
-
     async def _joined_flight(self, playbook: Playbook) -> Shown:
         """Single flight: a request that finds a generation under way for this playbook waits
         for it and gets its outcome (the new copy, or the fallback if it fails); the flight is
@@ -218,6 +192,33 @@ class Content:
         return await asyncio.shield(flight)
 
     async def _generate(self, playbook: Playbook) -> Shown:
+        async with self._lease.hold(playbook.id) as mine:
+            if not mine:
+                return await self._generated_elsewhere(playbook)
+            # Another instance may have stored copy since this request read the cache.
+            found = await self._fresh(playbook)
+            if found is not None:
+                return found
+            return await self._generate_here(playbook)
+
+    async def _fresh(self, playbook: Playbook) -> Shown | None:
+        async with self.engine.connect() as conn:
+            cached = await store.cached_copy(conn, playbook.id)
+        if cached is None or not is_fresh(cached, playbook, now=self.clock(), max_age=self.max_age):
+            return None
+        self._read.forget(playbook.id)
+        return Shown(cached.variation_id, cached.copy, False)
+
+    async def _generated_elsewhere(self, playbook: Playbook) -> Shown:
+        """Another instance is asking the model: the copy it stores within the budget; else
+        the fallback copy, recording nothing (that instance records its outcome)."""
+        found = await self._lease.wait(playbook.id, lambda: self._fresh(playbook), self.budget_s)
+        if found is not None:
+            return found
+        metrics.FALLBACKS_WAITING.inc()
+        return Shown(FALLBACK_VARIATION, fallback_copy(playbook), True)
+
+    async def _generate_here(self, playbook: Playbook) -> Shown:
         started = time.monotonic()
         try:
             context = self.library.context(playbook)
@@ -259,7 +260,7 @@ class Content:
             await store.keep_copy(conn, playbook.id, cached)
         if self.relay is not None:
             self.relay.hand_over(appended)
-        self._read.pop(playbook.id, None)
+        self._read.forget(playbook.id)
         metrics.GENERATIONS.inc()
         return Shown(variation, copy, False)
 

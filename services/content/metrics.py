@@ -13,3 +13,8 @@ GENERATION_SECONDS = Histogram(
     buckets=(0.25, 0.5, 1, 2, 4, 6, 8, 10, 12),
 )
 SUBMISSIONS = Counter("crm_content_gate_submissions_total", "Gate forms submitted")
+FALLBACKS_WAITING = Counter(
+    "crm_content_fallbacks_while_generating_elsewhere_total",
+    "Gate answers with fallback copy while another instance asked the model and stored no copy "
+    "within the budget (that instance records the reason)",
+)
