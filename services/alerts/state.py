@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from schemas.alerts import (
     AlertAcknowledgedV1,
@@ -151,24 +151,31 @@ def fold(alert: Alert | None, events: list[Event]) -> Alert | None:
     return alert
 
 
-def _raised(event: AlertRaisedV1) -> Alert:
+def _opened(event: AlertRaisedV1 | SalesAlertRaisedV1) -> dict[str, Any]:
+    """What any raised alert starts with, whatever its kind."""
     at = event.occurred_at
+    return {
+        "id": event.alert_id,
+        "subject_id": event.subject_id,
+        "prospect_id": event.subject_id,
+        "status": "pending",
+        "priority": event.priority,
+        "recommended_action": event.recommended_action,
+        "raised_at": at,
+        "expires_at": event.expires_at,
+        "last_seen_at": at,
+        "urgent_since": at if event.priority == "URGENT" else None,
+        "correlation_id": event.correlation_id or event.event_id,
+        "email": event.email,
+    }
+
+
+def _raised(event: AlertRaisedV1) -> Alert:
     return Alert(
-        id=event.alert_id,
-        subject_id=event.subject_id,
-        prospect_id=event.subject_id,
-        status="pending",
-        priority=event.priority,
+        **_opened(event),
         current_stage=event.current_stage,
         target_stage=event.target_stage,
         gap=event.gap,
-        recommended_action=event.recommended_action,
-        raised_at=at,
-        expires_at=event.expires_at,
-        last_seen_at=at,
-        urgent_since=at if event.priority == "URGENT" else None,
-        correlation_id=event.correlation_id or event.event_id,
-        email=event.email,
         entry_point=event.entry_point,
         recent_clicks=event.recent_clicks,
         clicked_at=event.clicked_at,
@@ -176,23 +183,11 @@ def _raised(event: AlertRaisedV1) -> Alert:
 
 
 def _sales_raised(event: SalesAlertRaisedV1) -> Alert:
-    at = event.occurred_at
     return Alert(
-        id=event.alert_id,
-        subject_id=event.subject_id,
-        prospect_id=event.subject_id,
-        status="pending",
-        priority=event.priority,
+        **_opened(event),
         current_stage=0,
         target_stage=0,
         gap=0,
-        recommended_action=event.recommended_action,
-        raised_at=at,
-        expires_at=event.expires_at,
-        last_seen_at=at,
-        urgent_since=at if event.priority == "URGENT" else None,
-        correlation_id=event.correlation_id or event.event_id,
-        email=event.email,
         kind="sales",
         name=event.name,
         message=event.message,
