@@ -30,6 +30,10 @@ from services.common.transport import Outgoing, Record, Subscription, TransientE
 log = logging.getLogger(__name__)
 
 
+# Publishes of at most this many messages share the producer's open batches (see publish_raw).
+SHARED_BATCH_UP_TO = 16
+
+
 class KafkaTransport:
     def __init__(
         self,
@@ -131,10 +135,16 @@ class KafkaTransport:
 
     async def publish_raw(self, messages: Sequence[Outgoing]) -> None:
         """Keyed like `send()` (murmur2, as the Java client), but records go straight into one
-        batch per partition: several times cheaper per message, same per-key order."""
+        batch per partition: several times cheaper per message, same per-key order. A few
+        messages go through `send()` instead: a produce request carries one batch per partition,
+        so concurrent small publishes (single events posted by many clients) each in a batch of
+        their own would queue one round trip after another; `send()` lets them share batches."""
         producer = self._producer
         if producer is None:
             raise RuntimeError("the Kafka transport is not started")
+        if len(messages) <= SHARED_BATCH_UP_TO:
+            await self._send_each(producer, messages)
+            return
         open_batches: dict[tuple[str, int], Any] = {}
         futures = []
         for m in messages:
@@ -163,6 +173,23 @@ class KafkaTransport:
                     del open_batches[target]
         for (topic, partition), batch in open_batches.items():
             futures.append(await producer.send_batch(batch, topic, partition=partition))
+        await asyncio.gather(*futures)
+        for topic, n in Counter(m.topic for m in messages).items():
+            metrics.PUBLISHED.labels(topic).inc(n)
+
+    async def _send_each(self, producer: AIOKafkaProducer, messages: Sequence[Outgoing]) -> None:
+        futures = []
+        for m in messages:
+            topic = self.namespace + m.topic
+            partitions = self._partitions.get(topic)
+            if partitions is None:
+                partitions = self._partitions[topic] = sorted(await producer.partitions_for(topic))
+            partition = partitions[_partition_index(m.key, len(partitions))]
+            futures.append(
+                await producer.send(
+                    topic, m.value, key=m.key, partition=partition, headers=list(m.headers)
+                )
+            )
         await asyncio.gather(*futures)
         for topic, n in Counter(m.topic for m in messages).items():
             metrics.PUBLISHED.labels(topic).inc(n)
