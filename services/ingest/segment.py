@@ -15,15 +15,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, TypeAdapter, ValidationError
+from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas.envelope import Event
 from services.common.idempotency import fingerprint
 from services.common.limits import KeyLimits
+from services.common.openapi import FieldError, json_body
 from services.common.transport import Transport
 from services.ingest import metrics, store
-from services.ingest.segment_map import EventNames, Invalid, Skipped, translate
+from services.ingest.segment_map import EventNames, Invalid, SegmentMessage, Skipped, translate
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +34,48 @@ SINGLE = ("track", "identify", "page", "alias")
 BODY_LIMITS = {"/v1/batch": MAX_CALL_BYTES} | {f"/v1/{kind}": MAX_EVENT_BYTES for kind in SINGLE}
 # Per call, not per event: a retry with a new `sentAt` is still the same message.
 UNBOUND = ("sentAt", "writeKey")
+NOT_UNICODE = {"field": "(event)", "message": "contains an unpaired surrogate: not Unicode text"}
 _SENT_AT: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
 
+RETRY = {"Retry-After": {"schema": {"type": "integer"}}}
 ANSWERS: dict[int | str, dict[str, Any]] = {
-    200: {"description": '`{"success": true, ...}`: what was published, skipped and rejected'},
+    200: {"description": "published, skipped (no event for it) and rejected messages"},
     400: {"description": "not JSON, bad gzip, or no valid message (each one's errors)"},
-    401: {"description": "the write key (basic-auth user) is not a producer key"},
+    401: {
+        "description": "the write key (basic-auth user) is not a producer key",
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    },
     413: {"description": "over 500 KiB a call (32 KiB for one event), sent or unzipped"},
-    429: {"description": "over the producer key's rate limit; retry after `Retry-After`"},
-    503: {"description": "the event log or event id store is unavailable; retry"},
+    429: {"description": "over the producer key's rate limit; retry after", "headers": RETRY},
+    503: {"description": "the event log or event id store is unavailable", "headers": RETRY},
 }
+SECURITY: dict[str, Any] = {"security": [{"writeKey": []}]}
+
+
+class SegmentRejected(BaseModel):
+    index: int = Field(description="the message's place in `batch`, from 0")
+    errors: list[FieldError]
+
+
+class SegmentAnswer(BaseModel):
+    success: bool = Field(description="always true on a 200, as Segment's clients expect")
+    published: int
+    skipped: int = Field(description="valid messages this product has no event for")
+    rejected: list[SegmentRejected] = Field(description="invalid messages; nothing published")
+
+
+def _message_schema(batch: bool) -> dict[str, Any]:
+    """Segment's body: `{"batch": [messages]}`, or one message whose `type` the path names."""
+    message = SegmentMessage.model_json_schema(by_alias=True)
+    defs = message.pop("$defs", {})
+    extra = {"sentAt": {"type": "string", "format": "date-time"}, "writeKey": {"type": "string"}}
+    if batch:
+        items = {"type": "array", "items": {"$ref": "#/$defs/SegmentMessage"}, "minItems": 1}
+        defs["SegmentMessage"] = message
+        body = {"type": "object", "required": ["batch"], "properties": {"batch": items, **extra}}
+        return {**body, "$defs": defs}
+    properties = {k: v for k, v in message["properties"].items() if k != "type"}
+    return {"type": "object", "properties": {**properties, **extra}, "$defs": defs}
 
 
 def router(
@@ -99,7 +132,11 @@ def router(
                 continue
             if sent.event_id is not None:
                 assert isinstance(item, dict)
-                body_print = fingerprint({k: v for k, v in item.items() if k not in UNBOUND})
+                try:
+                    body_print = fingerprint({k: v for k, v in item.items() if k not in UNBOUND})
+                except UnicodeEncodeError:
+                    rejected.append({"index": index, "errors": [NOT_UNICODE]})
+                    continue
                 if prints.setdefault(str(sent.event_id), body_print) != body_print:
                     rejected.append(_reused(index))
                     continue
@@ -133,13 +170,20 @@ def router(
         for what each message becomes. 200 whenever a message was published or skipped."""
         return await receive(request, None)
 
-    api.add_api_route("/v1/batch", batch, methods=["POST"], responses=ANSWERS)
+    api.add_api_route(
+        "/v1/batch",
+        batch,
+        methods=["POST"],
+        responses={**ANSWERS, 200: {**ANSWERS[200], "model": SegmentAnswer}},
+        openapi_extra={**SECURITY, **json_body(_message_schema(True), "Segment's batch")},
+    )
     for kind in SINGLE:
         api.add_api_route(
             f"/v1/{kind}",
             _single(receive, kind),
             methods=["POST"],
-            responses=ANSWERS,
+            responses={**ANSWERS, 200: {**ANSWERS[200], "model": SegmentAnswer}},
+            openapi_extra={**SECURITY, **json_body(_message_schema(False), f"one {kind} message")},
             name=f"segment_{kind}",
             summary=f"Segment's {kind} call: one message",
         )

@@ -63,23 +63,23 @@ class _Loose(BaseModel):
     model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, frozen=True)
 
 
-class Campaign(_Loose):
+class SegmentCampaign(_Loose):
     name: Text | None = None
     source: Text | None = None
     medium: Text | None = None
 
 
-class PageContext(_Loose):
+class SegmentPage(_Loose):
     url: Text | None = None
 
 
-class Context(_Loose):
-    campaign: Campaign = Campaign()
-    page: PageContext = PageContext()
+class SegmentContext(_Loose):
+    campaign: SegmentCampaign = SegmentCampaign()
+    page: SegmentPage = SegmentPage()
     traits: dict[str, Any] = {}
 
 
-class Message(_Loose):
+class SegmentMessage(_Loose):
     type: MessageType
     message_id: Annotated[str | None, Field(alias="messageId", min_length=1, max_length=200)] = None
     anonymous_id: Annotated[str | None, Field(alias="anonymousId", max_length=200)] = None
@@ -90,11 +90,11 @@ class Message(_Loose):
     event: Text | None = None
     properties: dict[str, Any] = {}
     traits: dict[str, Any] = {}
-    context: Context = Context()
+    context: SegmentContext = SegmentContext()
 
 
 def occurred_at(
-    message: Message, batch_sent_at: datetime | None, received_at: datetime
+    message: SegmentMessage, batch_sent_at: datetime | None, received_at: datetime
 ) -> datetime:
     """Segment's clock-skew correction: a client stamps the event (`timestamp`, or
     `originalTimestamp`) and the send (`sentAt`) with its own clock, so the time between them
@@ -115,7 +115,7 @@ def translate(
     """The producer event a Segment message stands for, or why it stands for none; `Invalid`
     naming the Segment fields that are wrong."""
     try:
-        message = Message.model_validate(item)
+        message = SegmentMessage.model_validate(item)
     except ValidationError as exc:
         raise Invalid(field_errors(exc)) from exc
     visitor = message.anonymous_id or message.user_id

@@ -152,6 +152,16 @@ def test_a_mixed_batch_keeps_its_valid_messages_and_names_the_bad_ones(running: 
     assert fields == {1: "type", 2: "properties.stage", 3: "(body)"}
 
 
+def test_a_message_with_an_unpaired_surrogate_is_rejected_not_a_server_error(
+    embedded_product: Product,
+) -> None:
+    lone = {**click(visitor()), "properties": {**click("x")["properties"], "note": "\ud800"}}
+    raw = json.dumps({"batch": [lone, click(visitor())]}).encode()
+    answer = send(embedded_product, "/v1/batch", raw=raw)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["rejected"][0]["errors"][0]["message"].startswith("contains an unpaired")
+
+
 def test_a_batch_without_any_valid_message_is_a_400_naming_each(running: Product) -> None:
     answer = send(running, "/v1/batch", {"batch": [{"type": "track", "event": "CTA Clicked"}]})
     assert answer.status_code == 400
