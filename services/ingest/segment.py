@@ -85,6 +85,9 @@ def router(
 
     async def receive(request: Request, kind: str | None) -> JSONResponse:
         limit = MAX_CALL_BYTES if kind is None else MAX_EVENT_BYTES
+        # A key in the header is checked before the body is read; one in the body, after.
+        if "authorization" in request.headers and (refused := _refused_key(request, {})):
+            return refused
         body = _parsed(await request.body(), request.headers.get("content-encoding"), limit)
         if isinstance(body, JSONResponse):
             return body

@@ -123,9 +123,14 @@ def translate(
         return Skipped("alias")
     if not visitor:
         raise Invalid([{"field": "anonymousId", "message": "anonymousId or userId is required"}])
+    try:
+        when = occurred_at(message, batch_sent_at, received_at)
+    except OverflowError as exc:
+        too_far = "timestamp and sentAt are too far apart to place the event in time"
+        raise Invalid([{"field": "timestamp", "message": too_far}]) from exc
     common: dict[str, Any] = {
         "visitor_id": visitor,
-        "occurred_at": occurred_at(message, batch_sent_at, received_at),
+        "occurred_at": when,
         "event_id": uuid.uuid5(MESSAGE_IDS, message.message_id) if message.message_id else None,
     }
     email = message.traits.get("email") or message.context.traits.get("email")

@@ -180,6 +180,8 @@ def test_every_call_refuses_a_wrong_or_missing_write_key_bad_json_and_bad_gzip(
     assert wrong.json()["message"] == "the write key is not a producer key"
     assert wrong.headers["WWW-Authenticate"].startswith("Basic")
     assert send(embedded_product, path, body, key=None).status_code == 401
+    # A key in the header is refused before the body is read.
+    assert send(embedded_product, path, raw=b"{not json", key="pk-wrong").status_code == 401
     bad_json = send(embedded_product, path, raw=b"{not json")
     assert bad_json.status_code == 400 and "not valid JSON" in bad_json.json()["message"]
     bad_gzip = send(

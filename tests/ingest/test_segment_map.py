@@ -163,3 +163,10 @@ def test_an_unknown_type_is_invalid_naming_type() -> None:
 def test_a_message_that_is_not_an_object_is_invalid() -> None:
     with pytest.raises(Invalid):
         mapped(["track"])
+
+
+def test_timestamps_too_far_apart_for_a_date_are_invalid_naming_timestamp() -> None:
+    message = {**CLICK, "timestamp": "9825-08-25T07:26:55Z", "sentAt": "1618-03-21T00:55:02Z"}
+    with pytest.raises(Invalid) as caught:
+        mapped(message)
+    assert [e["field"] for e in caught.value.errors] == ["timestamp"]
