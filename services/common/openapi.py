@@ -39,6 +39,11 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "scheme": "bearer",
         "description": "a website's write-only producer key (`CRM_INGEST_API_KEYS`)",
     },
+    "writeKey": {
+        "type": "http",
+        "scheme": "basic",
+        "description": "Segment's HTTP Tracking API: a producer key as the user, no password",
+    },
 }
 SESSION: list[dict[str, list[str]]] = [{"session": []}, {"sessionCookie": []}]
 PRODUCER: list[dict[str, list[str]]] = [{"producerKey": []}]

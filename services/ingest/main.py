@@ -16,8 +16,9 @@ from services.common.db import database_ready, migrate
 from services.common.limits import KeyLimits
 from services.common.settings import CommonSettings
 from services.common.transport import Transport
-from services.ingest import store
+from services.ingest import segment, store
 from services.ingest.api import MAX_BODY_BYTES, router
+from services.ingest.segment_map import EventNames
 from services.ingest.settings import IngestSettings
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ def build(
     limits = KeyLimits(settings.key_events_per_second, settings.key_burst)
     retention = timedelta(days=settings.fingerprint_retention_days)
     pruning: list[asyncio.Task[None]] = []
+    names = EventNames(settings.segment_click_event, settings.segment_form_event)
 
     async def prune_now_and_then() -> None:
         while True:
@@ -57,13 +59,16 @@ def build(
 
     return ServiceParts(
         "ingest",
-        routers=[router(transport, engine, limits)],
+        routers=[
+            router(transport, engine, limits),
+            segment.router(transport, engine, limits, names),
+        ],
         startup=startup,
         started=started,
         shutdown=shutdown,
         ready=lambda: database_ready(engine),
         cors_origins=origins,
-        body_limits={"/v1/events": MAX_BODY_BYTES},
+        body_limits={"/v1/events": MAX_BODY_BYTES, **segment.BODY_LIMITS},
     )
 
 

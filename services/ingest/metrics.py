@@ -5,3 +5,8 @@ REJECTED = Counter("crm_ingest_events_rejected_total", "Events rejected as inval
 THROTTLED = Counter(
     "crm_ingest_events_throttled_total", "Events refused by a producer key's rate limit"
 )
+SEGMENT = Counter(
+    "crm_ingest_segment_messages_total",
+    "Segment messages: published (by event type), skipped (by reason) or rejected",
+    ["type", "outcome"],
+)

@@ -18,3 +18,13 @@ class IngestSettings(BaseSettings):
         description="how long a client event id stays bound to its body; later, a reused id "
         "is dropped downstream as a duplicate instead of refused",
     )
+    segment_click_event: str = Field(
+        default="CTA Clicked",
+        min_length=1,
+        description="the Segment `track` event that is a CTA click",
+    )
+    segment_form_event: str = Field(
+        default="Form Submitted",
+        min_length=1,
+        description="the Segment `track` event that is an inquiry form",
+    )

@@ -99,7 +99,8 @@ def test_every_error_answer_is_documented_with_the_apps_own_shape(tmp_path: Path
     assert "HTTPValidationError" not in schemas
     assert schemas["Problem"]["required"] == ["detail"]
     assert set(schemas["Problem"]["properties"]) == {"detail", "errors"}
-    assert set(doc["components"]["securitySchemes"]) == {"session", "sessionCookie", "producerKey"}
+    schemes = {"session", "sessionCookie", "producerKey", "writeKey"}
+    assert set(doc["components"]["securitySchemes"]) == schemes
     assert doc["components"]["securitySchemes"]["sessionCookie"]["name"] == "crm_session"
 
 

@@ -6,6 +6,7 @@ Bounded for CI; `make fuzz-api` (CRM_FUZZ_EXAMPLES=500) runs it longer."""
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -67,6 +68,9 @@ def credentials(operation: Any, product: Product, kind: str) -> dict[str, str]:
         return {}
     if "producerKey" in schemes:
         return {"Authorization": f"Bearer {product.producer_key}"}
+    if "writeKey" in schemes:
+        basic = base64.b64encode(f"{product.producer_key}:".encode()).decode()
+        return {"Authorization": f"Basic {basic}"}
     if kind == "cookie":
         return {"Cookie": f"{SESSION_COOKIE}={product.token}"}
     return {"Authorization": f"Bearer {product.token}"}
