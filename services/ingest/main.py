@@ -16,7 +16,7 @@ from services.common.db import database_ready, migrate
 from services.common.limits import KeyLimits
 from services.common.settings import CommonSettings
 from services.common.transport import Transport
-from services.ingest import store
+from services.ingest import store, tracker
 from services.ingest.api import MAX_BODY_BYTES, router
 from services.ingest.settings import IngestSettings
 
@@ -44,6 +44,7 @@ def build(
 
     async def startup() -> None:
         await migrate(engine, "ingest", store.MIGRATIONS)
+        tracker.hide_query_keys_in_access_log()
 
     async def started() -> None:
         pruning.append(asyncio.create_task(prune_now_and_then()))
@@ -57,7 +58,7 @@ def build(
 
     return ServiceParts(
         "ingest",
-        routers=[router(transport, engine, limits)],
+        routers=[router(transport, engine, limits, origins), tracker.router()],
         startup=startup,
         started=started,
         shutdown=shutdown,
