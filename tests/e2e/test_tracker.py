@@ -53,12 +53,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     class Website(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             html = GOODBYE if self.path.startswith("/bye") else LANDING
-            body = html.format(base=site.base, key=KEY, options=options["attrs"]).encode()
+            body = html.format(base=options["base"], key=KEY, options=options["attrs"]).encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header(
                 "Content-Security-Policy",
-                f"default-src 'none'; script-src {site.base}; connect-src {site.base}; "
+                f"default-src 'none'; script-src {options['base']}; "
+                f"connect-src {options['base']}; "
                 "style-src 'none'; form-action 'none'",
             )
             self.send_header("Content-Length", str(len(body)))
@@ -77,9 +78,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "CRM_INGEST_CORS_ORIGINS": host,
     }
     with crm(["run", "--data-dir", str(data_dir)], data_dir / "crm.log", env) as base:
+        options["base"] = base
         token = signed_in(embedded_accounts(data_dir), SECRET, "sam@example.com")
-        site = Site(base, host, {"Authorization": f"Bearer {token}"}, options)
-        yield site
+        yield Site(base, host, {"Authorization": f"Bearer {token}"}, options)
     website.shutdown()
     website.server_close()
 
@@ -100,7 +101,7 @@ def click_three_ctas(page: Page) -> None:
 
 
 def visitor_of(page: Page) -> dict[str, Any]:
-    return next(c for c in page.context.cookies() if c["name"] == "acme_vid")
+    return next(dict(c) for c in page.context.cookies() if c["name"] == "acme_vid")
 
 
 def wait_in_page(page: Page, until: Callable[[], bool], timeout_s: float = 20) -> None:
