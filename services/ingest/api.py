@@ -20,7 +20,7 @@ from services.common.limits import KeyLimits
 from services.common.openapi import FieldError, json_body
 from services.common.transport import Transport
 from services.ingest import metrics, store
-from services.ingest.tracker import producer_key
+from services.ingest.tracker import ProducerKeyOf
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,10 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
     400: {"description": "the body is not JSON"},
     413: {"description": f"the body is too large, or a batch has over {MAX_BATCH} events"},
     422: {"model": NoValidEvent, "description": "no event of the body is valid"},
+    403: {
+        "description": "a producer key in the query string from a page outside the "
+        "website origins (CRM_INGEST_CORS_ORIGINS)"
+    },
     409: {
         "model": NoValidEvent,
         "description": "an `event_id` was already used with a different body",
@@ -77,7 +81,7 @@ def router(
     transport: Transport, engine: AsyncEngine, limits: KeyLimits, website_origins: Sequence[str]
 ) -> APIRouter:
     api = APIRouter(tags=["ingest"])
-    key_of = producer_key(website_origins)
+    key_of = ProducerKeyOf(website_origins)
     body = json_body(producer_json_schema(), 'one event, or `{"events": [...]}`')
 
     @api.post("/v1/events", status_code=202, responses=ANSWERS, openapi_extra=body)

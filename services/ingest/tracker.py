@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -40,12 +40,17 @@ def router() -> APIRouter:
     return api
 
 
-def producer_key(origins: Sequence[str]) -> Callable[..., Awaitable[str]]:
+class ProducerKeyOf:
     """A dependency: the producer key of a request, from `Authorization: Bearer`, else from
     `?key=` on a request whose `Origin` is one of `origins` (any origin with `*`)."""
-    allowed = frozenset(o.rstrip("/") for o in origins)
 
-    async def key_of(
+    credential = "producer"  # for the API document: this route takes a producer key
+
+    def __init__(self, origins: Sequence[str]) -> None:
+        self.allowed = frozenset(o.rstrip("/") for o in origins)
+
+    async def __call__(
+        self,
         request: Request,
         key: Annotated[
             str | None,
@@ -58,7 +63,7 @@ def producer_key(origins: Sequence[str]) -> Callable[..., Awaitable[str]]:
         if key is None or "authorization" in request.headers:
             return await producer(request)
         origin = request.headers.get("origin")
-        if origin is None or ("*" not in allowed and origin not in allowed):
+        if origin is None or ("*" not in self.allowed and origin not in self.allowed):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
                 detail="a producer key in the query string is accepted only from pages of the "
@@ -68,11 +73,11 @@ def producer_key(origins: Sequence[str]) -> Callable[..., Awaitable[str]]:
         keys: frozenset[str] = request.app.state.producer_keys
         if not any(hmac.compare_digest(key.encode(), k.encode()) for k in keys):
             raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED, detail="the producer key is not valid"
+                status.HTTP_401_UNAUTHORIZED,
+                detail="the producer key is not valid",
+                headers={"WWW-Authenticate": "Bearer"},
             )
         return key
-
-    return key_of
 
 
 class HideQueryKeys(logging.Filter):

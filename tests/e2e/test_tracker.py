@@ -111,10 +111,14 @@ def wait_in_page(page: Page, until: Callable[[], bool], timeout_s: float = 20) -
         page.wait_for_timeout(100)
 
 
-def prospect(site: Site, visitor: str, clicks: int) -> dict[str, Any]:
+def prospect(site: Site, visitor: str, clicks: int, *, email: bool = False) -> dict[str, Any]:
     found = poll(
         lambda: httpx.get(f"{site.base}/v1/prospects/{visitor}", headers=site.consultant),
-        lambda r: r.status_code == 200 and r.json()["clicks"] >= clicks,
+        lambda r: (
+            r.status_code == 200
+            and r.json()["clicks"] >= clicks
+            and (r.json()["email"] is not None or not email)
+        ),
     )
     assert found.status_code == 200, found.text
     return dict(found.json())
@@ -133,11 +137,12 @@ def test_clicks_sent_at_page_leave_make_a_prospect_with_the_first_cta_and_the_ut
     unsent = httpx.get(f"{site.base}/v1/prospects/{visitor}", headers=site.consultant)
     assert unsent.status_code == 404  # nothing flushed before the page is left
 
+    page.evaluate("hero.identify('ann@acme.example')")
     page.goto(f"{site.host}/bye.html")  # pagehide: the beacon carries all three clicks
 
-    found = prospect(site, visitor, 3)
+    found = prospect(site, visitor, 3, email=True)
     assert found["clicks"] == 3
-    assert found["points"] == 35
+    assert (found["points"], found["email"]) == (35, "ann@acme.example")
     entry = found["entry_point"]
     assert (entry["kind"], entry["cta_id"]) == ("cta", "read-guide")
     assert entry["cta_label"] == "Read the guide"
