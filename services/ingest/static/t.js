@@ -119,7 +119,7 @@
   if (!script) return;
   const endpoint = `${new URL(script.src).origin}/v1/events?key=${encodeURIComponent(script.dataset.key || "")}`;
   const cookieName = script.dataset.cookie || "hero_vid";
-  const flushMs = integer(script.dataset.flushMs) || 5000;
+  const flushMs = Math.max(250, integer(script.dataset.flushMs) || 5000);
   let consented = script.dataset.consent !== "required";
   let visitor = null;
   const landingUtm = utmOf(location.search);
@@ -150,8 +150,10 @@
     document.cookie = `${cookieName}=${encodeURIComponent(value)}; Path=/; Max-Age=${maxAge}; SameSite=Lax${secure}`;
   }
 
-  function stored(storage, name, value) {
+  // Reads (no value), writes or removes (null) an entry of "localStorage" or "sessionStorage".
+  function stored(kind, name, value) {
     try {
+      const storage = window[kind]; // reading it throws where storage is disabled
       if (value === undefined) return storage.getItem(name);
       if (value === null) storage.removeItem(name);
       else storage.setItem(name, value);
@@ -164,20 +166,20 @@
   // One id per browser, shared with the gate and upgrade widgets: cookie, else theirs, else new.
   function visitorId() {
     if (visitor) return visitor;
-    visitor = cookie() || stored(localStorage, SHARED_ID) || `v-${randomId()}`;
+    visitor = cookie() || stored("localStorage", SHARED_ID) || `v-${randomId()}`;
     setCookie(visitor, 400 * 24 * 3600); // Chromium's longest cookie life
-    stored(localStorage, SHARED_ID, visitor);
+    stored("localStorage", SHARED_ID, visitor);
     return visitor;
   }
 
   // The landing's UTM, kept for the session (this tab) so later pages credit the campaign.
   function sessionUtm() {
     if (landingUtm) {
-      stored(sessionStorage, UTM_STORE, JSON.stringify(landingUtm));
+      stored("sessionStorage", UTM_STORE, JSON.stringify(landingUtm));
       return landingUtm;
     }
     try {
-      return JSON.parse(stored(sessionStorage, UTM_STORE)) || {};
+      return JSON.parse(stored("sessionStorage", UTM_STORE)) || {};
     } catch {
       return {};
     }
@@ -254,8 +256,8 @@
       box.drain();
       visitor = null;
       setCookie("", 0);
-      stored(localStorage, SHARED_ID, null);
-      stored(sessionStorage, UTM_STORE, null);
+      stored("localStorage", SHARED_ID, null);
+      stored("sessionStorage", UTM_STORE, null);
     },
   });
 })();
