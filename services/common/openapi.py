@@ -155,7 +155,8 @@ def _is_fastapi_default(response: dict[str, Any]) -> bool:
 
 def _credential(dependant: Dependant) -> str | None:
     calls = set(_calls(dependant))
-    if auth.producer in calls:
+    # A dependency that checks a producer key its own way (ingest's `?key=`) says so.
+    if auth.producer in calls or any(getattr(c, "credential", None) == "producer" for c in calls):
         return "producer"
     if auth.admin in calls:
         return "admin"

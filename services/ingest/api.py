@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -14,12 +15,12 @@ from schemas.catalogue import field_errors
 from schemas.envelope import Event
 from schemas.export import producer_json_schema
 from schemas.producer import SENT_EVENT
-from services.common.auth import ProducerKey
 from services.common.idempotency import fingerprint
 from services.common.limits import KeyLimits
 from services.common.openapi import FieldError, json_body
 from services.common.transport import Transport
 from services.ingest import metrics, store
+from services.ingest.tracker import ProducerKeyOf
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,10 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
     400: {"description": "the body is not JSON"},
     413: {"description": f"the body is too large, or a batch has over {MAX_BATCH} events"},
     422: {"model": NoValidEvent, "description": "no event of the body is valid"},
+    403: {
+        "description": "a producer key in the query string from a page outside the "
+        "website origins (CRM_INGEST_CORS_ORIGINS)"
+    },
     409: {
         "model": NoValidEvent,
         "description": "an `event_id` was already used with a different body",
@@ -72,16 +77,20 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def router(transport: Transport, engine: AsyncEngine, limits: KeyLimits) -> APIRouter:
+def router(
+    transport: Transport, engine: AsyncEngine, limits: KeyLimits, website_origins: Sequence[str]
+) -> APIRouter:
     api = APIRouter(tags=["ingest"])
+    key_of = ProducerKeyOf(website_origins)
     body = json_body(producer_json_schema(), 'one event, or `{"events": [...]}`')
 
     @api.post("/v1/events", status_code=202, responses=ANSWERS, openapi_extra=body)
-    async def accept_events(request: Request, key: ProducerKey) -> JSONResponse:
+    async def accept_events(request: Request, key: str = Depends(key_of)) -> JSONResponse:
         """Accept one event or `{"events": [...]}`. Valid items are published; invalid items get
         per-item errors naming the field and the reason. 202 when at least one was accepted.
         A client `event_id` sent again with the same body is accepted (and published) again;
-        with another body it is refused."""
+        with another body it is refused. The body is read as JSON whatever its Content-Type
+        (the tracker's beacons send `text/plain`, which needs no CORS preflight)."""
         # The body is at most MAX_BODY_BYTES: `assemble`'s BodyLimit stops it while it streams.
         raw = await request.body()
         try:

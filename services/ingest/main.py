@@ -16,7 +16,7 @@ from services.common.db import database_ready, migrate
 from services.common.limits import KeyLimits
 from services.common.settings import CommonSettings
 from services.common.transport import Transport
-from services.ingest import segment, store
+from services.ingest import segment, store, tracker
 from services.ingest.api import MAX_BODY_BYTES, router
 from services.ingest.segment_map import EventNames
 from services.ingest.settings import IngestSettings
@@ -46,6 +46,7 @@ def build(
 
     async def startup() -> None:
         await migrate(engine, "ingest", store.MIGRATIONS)
+        tracker.hide_query_keys_in_access_log()
 
     async def started() -> None:
         pruning.append(asyncio.create_task(prune_now_and_then()))
@@ -60,8 +61,9 @@ def build(
     return ServiceParts(
         "ingest",
         routers=[
-            router(transport, engine, limits),
+            router(transport, engine, limits, origins),
             segment.router(transport, engine, limits, names),
+            tracker.router(),
         ],
         startup=startup,
         started=started,
