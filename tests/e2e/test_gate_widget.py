@@ -5,10 +5,8 @@ show it."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -17,6 +15,7 @@ from playwright.sync_api import Page, expect
 from services.common.auth import SESSION_COOKIE
 from tests.content.anthropic_stub import Stub, anthropic_stub
 from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.website import website
 from tests.processes import crm, poll
 from tests.sessions import embedded_accounts, signed_in
 
@@ -45,21 +44,6 @@ def widget(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Widget]:
     data_dir = tmp_path_factory.mktemp("widget")
     pages: dict[str, str] = {}
 
-    class Website(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = pages["html"].encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Security-Policy", pages["csp"])
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_: object) -> None:
-            pass
-
-    website = ThreadingHTTPServer(("127.0.0.1", 0), Website)
-    threading.Thread(target=website.serve_forever, daemon=True).start()
     with anthropic_stub() as stub:
         env = {
             "CRM_INGEST_API_KEYS": KEY,
@@ -67,25 +51,16 @@ def widget(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Widget]:
             "ANTHROPIC_API_KEY": "sk-stub",
             "ANTHROPIC_BASE_URL": stub.base_url,
         }
-        with crm(["run", "--data-dir", str(data_dir)], data_dir / "crm.log", env) as base:
+        with (
+            crm(["run", "--data-dir", str(data_dir)], data_dir / "crm.log", env) as base,
+            website(lambda _path, _host: pages["html"], lambda: base) as host,
+        ):
             token = signed_in(embedded_accounts(data_dir), SECRET, "sam@example.com")
-            yield Widget(
-                base,
-                stub,
-                {"Authorization": f"Bearer {token}"},
-                f"http://127.0.0.1:{website.server_address[1]}",
-                pages,
-            )
-    website.shutdown()
-    website.server_close()
+            yield Widget(base, stub, {"Authorization": f"Bearer {token}"}, host, pages)
 
 
 def open_host_page(page: Page, widget: Widget, playbook: str) -> None:
     widget.pages["html"] = HOST_PAGE.format(playbook=playbook, base=widget.base, key=KEY)
-    widget.pages["csp"] = (
-        f"default-src 'none'; script-src {widget.base}; connect-src {widget.base}; "
-        "style-src 'none'; form-action 'none'"
-    )
     page.goto(f"{widget.host}/playbooks.html")
 
 

@@ -5,11 +5,9 @@ flush answered 503 and retried, and the consent mode."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -18,6 +16,7 @@ from playwright.sync_api import Page, Route, expect
 
 from services.common.auth import SESSION_COOKIE
 from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.website import website
 from tests.processes import crm, poll
 from tests.sessions import embedded_accounts, signed_in
 
@@ -50,39 +49,20 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     data_dir = tmp_path_factory.mktemp("tracker")
     options: dict[str, str] = {}
 
-    class Website(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            html = GOODBYE if self.path.startswith("/bye") else LANDING
-            body = html.format(base=options["base"], key=KEY, options=options["attrs"]).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header(
-                "Content-Security-Policy",
-                f"default-src 'none'; script-src {options['base']}; "
-                f"connect-src {options['base']}; "
-                "style-src 'none'; form-action 'none'",
-            )
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def html_for(path: str, _host: str) -> str:
+        html = GOODBYE if path.startswith("/bye") else LANDING
+        return html.format(base=options["base"], key=KEY, options=options["attrs"])
 
-        def log_message(self, *_: object) -> None:
-            pass
-
-    website = ThreadingHTTPServer(("127.0.0.1", 0), Website)
-    threading.Thread(target=website.serve_forever, daemon=True).start()
-    host = f"http://127.0.0.1:{website.server_address[1]}"
-    env = {
-        "CRM_INGEST_API_KEYS": KEY,
-        "CRM_SESSION_SECRET": SECRET,
-        "CRM_INGEST_CORS_ORIGINS": host,
-    }
-    with crm(["run", "--data-dir", str(data_dir)], data_dir / "crm.log", env) as base:
-        options["base"] = base
-        token = signed_in(embedded_accounts(data_dir), SECRET, "sam@example.com")
-        yield Site(base, host, {"Authorization": f"Bearer {token}"}, options)
-    website.shutdown()
-    website.server_close()
+    with website(html_for, lambda: options["base"]) as host:
+        env = {
+            "CRM_INGEST_API_KEYS": KEY,
+            "CRM_SESSION_SECRET": SECRET,
+            "CRM_INGEST_CORS_ORIGINS": host,
+        }
+        with crm(["run", "--data-dir", str(data_dir)], data_dir / "crm.log", env) as base:
+            options["base"] = base
+            token = signed_in(embedded_accounts(data_dir), SECRET, "sam@example.com")
+            yield Site(base, host, {"Authorization": f"Bearer {token}"}, options)
 
 
 def land(page: Page, site: Site, attrs: str, campaign: str) -> None:

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from playwright.sync_api import Page, expect
 
 from tests.billing.service import GATED, SITE_KEY
 from tests.e2e.conftest import SCREENSHOTS, add_account, log_in
+from tests.e2e.website import website
 from tests.processes import crm
 from tests.stripe_signing import WEBHOOK_SECRET, completed, signature
 
@@ -88,39 +87,21 @@ def site(tmp_path_factory: pytest.TempPathFactory, stripe_api_base: str) -> Iter
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_API_BASE": stripe,
     }
-    with crm(["run", "--data-dir", str(data)], data / "crm.log", env) as base:
-        pages = {"base": base}
 
-        class Website(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                host = f"http://{self.headers['Host']}"
-                html = (
-                    PLAYBOOK
-                    if self.path.startswith("/restricted-playbook")
-                    else RESTRICTED
-                    if self.path.startswith("/restricted")
-                    else HOST_PAGE
-                )
-                body = html.format(cta=GATED, host=host, base=pages["base"], key=SITE_KEY).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header(
-                    "Content-Security-Policy",
-                    f"default-src 'none'; script-src {base}; connect-src {base}; "
-                    "style-src 'none'; form-action 'none'",
-                )
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+    def html_for(path: str, host: str) -> str:
+        if path.startswith("/restricted-playbook"):
+            return PLAYBOOK
+        if path.startswith("/restricted"):
+            return RESTRICTED
+        return HOST_PAGE.format(cta=GATED, host=host, base=pages["base"], key=SITE_KEY)
 
-            def log_message(self, *_: object) -> None:
-                pass
-
-        website = ThreadingHTTPServer(("127.0.0.1", 0), Website)
-        threading.Thread(target=website.serve_forever, daemon=True).start()
-        yield Site(base, f"http://127.0.0.1:{website.server_address[1]}", data)
-        website.shutdown()
-        website.server_close()
+    pages: dict[str, str] = {}
+    with (
+        crm(["run", "--data-dir", str(data)], data / "crm.log", env) as base,
+        website(html_for, lambda: base) as host,
+    ):
+        pages["base"] = base
+        yield Site(base, host, data)
 
 
 def csp_violations(page: Page) -> list[str]:
