@@ -17,7 +17,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, Field, Strict, TypeAdapter
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, Strict, TypeAdapter
 
 from schemas.envelope import BasePoints, Email, Event, Frozen, Stage, SubjectId
 from schemas.values import Cta, Utm
@@ -48,6 +48,10 @@ Shown = AfterValidator(_shown)
 OccurredAt = Annotated[AwareDatetime, AfterValidator(_not_too_early)]
 
 
+# SentCta and SentUtm subclass the event's Cta and Utm, so `to_event` hands the validated values
+# over as they are instead of dumping and validating them again (5 of the 9 µs it took per
+# event); the event serializes them as a Cta and a Utm: the same bytes, and the same event
+# once read back (tests/contract/test_producer_input.py).
 class SentCta(Cta):
     """A CTA as a website describes it: integers as integers, text without hidden characters."""
 
@@ -101,9 +105,9 @@ class SentCtaClick(_Sent):
         return CtaClickedV1(
             **self.envelope(received_at),
             email=self.email,
-            cta=Cta(**self.cta.model_dump()),
+            cta=self.cta,
             page=self.page,
-            utm=Utm(**self.utm.model_dump()),
+            utm=self.utm,
         )
 
 
@@ -122,7 +126,7 @@ class SentInquiry(_Sent):
             email=self.email,
             form_id=self.form_id,
             page=self.page,
-            utm=Utm(**self.utm.model_dump()),
+            utm=self.utm,
         )
 
 
@@ -138,6 +142,17 @@ class SentIdentify(_Sent):
 
 SentEvent = Annotated[SentCtaClick | SentInquiry | SentIdentify, Field(discriminator="type")]
 SENT_EVENT: TypeAdapter[SentCtaClick | SentInquiry | SentIdentify] = TypeAdapter(SentEvent)
+
+
+class ValidBatch(Frozen):
+    """A batch whose every event is valid and nothing else is in the body: ingest validates it
+    straight from its bytes, in one call, before it falls back to item by item."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    events: list[SentEvent] = Field(min_length=1, max_length=1000)
+
+
+VALID_BATCH: TypeAdapter[ValidBatch] = TypeAdapter(ValidBatch)
 
 
 class SentBatch(Frozen):

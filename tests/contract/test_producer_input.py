@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from schemas.catalogue import field_errors
-from schemas.producer import SENT_EVENT
+from schemas.catalogue import field_errors, parse_event, serialize
+from schemas.producer import SENT_EVENT, VALID_BATCH
 
 CLICK: dict[str, Any] = {
     "type": "cta.clicked",
@@ -28,8 +28,12 @@ INQUIRY: dict[str, Any] = {
 
 
 def errors_of(body: dict[str, Any]) -> list[dict[str, str]]:
+    """The errors the item-by-item path gives; ingest's one-call path for whole batches
+    (straight from the bytes) must refuse the same event in a batch, never publish it."""
     with pytest.raises(ValidationError) as refused:
         SENT_EVENT.validate_python(json.loads(json.dumps(body)))
+    with pytest.raises(ValidationError):
+        VALID_BATCH.validate_json(json.dumps({"events": [CLICK, body]}))
     return field_errors(refused.value)
 
 
@@ -47,6 +51,50 @@ def test_a_well_formed_click_and_inquiry_are_accepted() -> None:
     event = SENT_EVENT.validate_python(CLICK).to_event(datetime.now(UTC))
     assert event.model_dump(mode="json")["cta"]["stage"] == 3
     assert SENT_EVENT.validate_python(INQUIRY).to_event(datetime.now(UTC)).subject_id == "v-1"
+
+
+FULL_CLICK = {
+    **CLICK,
+    "event_id": "0b6f2d1e-4b7a-4c1e-9a57-4f3f1d8e9c10",
+    "visitor_id": "  v-2 ",
+    "email": "Ana@Example.COM",
+    "cta": {**CLICK["cta"], "required_tier": "accelerator"},
+    "page": "https://example.com/pricing",
+    "utm": {"source": "news", "medium": "email", "campaign": "spring"},
+}
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        CLICK,
+        FULL_CLICK,
+        INQUIRY,
+        {**INQUIRY, "utm": {"campaign": "x"}},
+        {**INQUIRY, "type": "visitor.identified"},
+    ],
+    ids=["click", "full click", "inquiry", "inquiry with utm", "identify"],
+)
+def test_the_event_built_from_a_sent_one_is_the_event_validated_from_scratch(
+    sent: dict[str, Any],
+) -> None:
+    """`to_event` hands over the validated CTA and UTM without validating them again; what it
+    publishes must be the bytes, and read back the event, of validating the event in full."""
+    event = SENT_EVENT.validate_python(json.loads(json.dumps(sent))).to_event(datetime.now(UTC))
+    from_scratch = type(event).model_validate(json.loads(event.model_dump_json()))
+    assert serialize(event) == serialize(from_scratch) == from_scratch.model_dump_json().encode()
+    assert parse_event(serialize(event)) == from_scratch
+    assert event.model_dump() == from_scratch.model_dump()
+
+
+def test_a_batch_validated_in_one_call_gives_what_validating_each_item_gives() -> None:
+    batch = [CLICK, FULL_CLICK, INQUIRY, {**INQUIRY, "type": "visitor.identified"}]
+    raw = json.dumps({"events": batch})
+    assert VALID_BATCH.validate_json(raw).events == [
+        SENT_EVENT.validate_python(item) for item in json.loads(raw)["events"]
+    ]
+    with pytest.raises(ValidationError):  # anything else in the body: item by item
+        VALID_BATCH.validate_json(json.dumps({"events": batch, "type": "cta.clicked"}))
 
 
 @pytest.mark.parametrize("path", ["cta.stage", "cta.points"])
