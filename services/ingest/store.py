@@ -3,7 +3,7 @@ that the id reused for another body is refused instead of silently dropped downs
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -34,10 +34,17 @@ _BIND = text(
 )
 
 
-async def reused(engine: AsyncEngine, prints: Mapping[str, str], now: datetime) -> set[str]:
+async def reused(
+    engine: AsyncEngine,
+    prints: Mapping[str, str],
+    now: datetime,
+    earlier: Callable[[str], str] | None = None,
+) -> set[str]:
     """Bind each event id to its fingerprint unless it is bound already; the ids bound to
     another fingerprint. A concurrent first use of an id (another instance) waits for that one
-    to commit, then is compared with it: the first body to commit wins."""
+    to commit, then is compared with it: the first body to commit wins. `earlier(id)` is the
+    fingerprint the same body had under an earlier way of taking it, also accepted (a retry
+    across an upgrade is not a reuse)."""
     if not prints:
         return set()
     ids = list(prints)
@@ -52,7 +59,12 @@ async def reused(engine: AsyncEngine, prints: Mapping[str, str], now: datetime) 
         )
         rows = await conn.execute(query)
         # An id pruned between the two statements is not refused: it is past its retention.
-        return {r.event_id for r in rows if r.fingerprint != prints[r.event_id]}
+        return {
+            r.event_id
+            for r in rows
+            if r.fingerprint != prints[r.event_id]
+            and (earlier is None or r.fingerprint != earlier(r.event_id))
+        }
 
 
 async def _bind(conn: AsyncConnection, ids: list[str], prints: list[str], at: datetime) -> set[str]:

@@ -7,15 +7,19 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from schemas.producer import SENT_EVENT
 from services.common.app import assemble
 from services.common.db import create_engine
+from services.common.idempotency import fingerprint
 from services.common.kafka import KafkaTransport
 from services.common.settings import CommonSettings
+from services.ingest import store
 from services.ingest.main import build
 from services.ingest.settings import IngestSettings
 from tests.infra import create_database
@@ -33,10 +37,15 @@ def click(event_id: str, points: int) -> dict[str, Any]:
 
 
 @pytest.fixture
+async def database(postgres_url: str, unique: str) -> str:
+    return await create_database(postgres_url, f"ingest_twice_{unique}")
+
+
+@pytest.fixture
 async def instances(
-    kafka_bootstrap: str, postgres_url: str, unique: str
+    kafka_bootstrap: str, database: str, unique: str
 ) -> AsyncIterator[list[httpx.AsyncClient]]:
-    url = await create_database(postgres_url, f"ingest_twice_{unique}")
+    url = database
     async with AsyncExitStack() as stack:
         clients = []
         for n in range(2):
@@ -82,3 +91,23 @@ async def test_the_first_body_to_reach_either_instance_binds_the_event_id(
 async def test_readiness_includes_the_database(instances: list[httpx.AsyncClient]) -> None:
     ready = await instances[0].get("/readyz")
     assert ready.json() == {"ready": True, "checks": {"transport": True, "ingest": True}}
+
+
+async def test_an_id_bound_before_the_fingerprint_changed_still_takes_its_retry(
+    instances: list[httpx.AsyncClient], database: str
+) -> None:
+    """Ids bound before 2026-12 hold the fingerprint of the event's `model_dump`: a retry of
+    the same body after the upgrade is accepted, another body under that id still refused."""
+    event_id, sent = str(uuid.uuid4()), click(str(uuid.uuid4()), points=3)
+    sent["event_id"] = event_id
+    engine = create_engine(database)
+    try:
+        legacy = fingerprint(SENT_EVENT.validate_python(sent).model_dump(mode="json"))
+        assert await store.reused(engine, {event_id: legacy}, datetime.now(UTC)) == set()
+    finally:
+        await engine.dispose()
+
+    retried = await instances[0].post("/v1/events", json=sent, headers=PRODUCER)
+    assert retried.status_code == 202, retried.text
+    other = await instances[1].post("/v1/events", json=click(event_id, 4), headers=PRODUCER)
+    assert other.status_code == 409, other.text

@@ -20,6 +20,13 @@ async def test_an_id_stays_bound_to_its_first_fingerprint(engine: AsyncEngine) -
     assert await store.reused(engine, {"b": "1", "c": "3"}, NOW) == set()
 
 
+async def test_a_fingerprint_taken_the_earlier_way_is_the_same_body(engine: AsyncEngine) -> None:
+    await store.reused(engine, {"a": "old-1", "b": "old-2"}, NOW)
+    earlier = {"a": "old-1", "b": "old-9"}.__getitem__
+    assert await store.reused(engine, {"a": "new-1", "b": "new-2"}, NOW, earlier) == {"b"}
+    assert await store.reused(engine, {"a": "new-1"}, NOW) == {"a"}  # no earlier way: refused
+
+
 async def test_pruning_forgets_the_fingerprints_first_seen_before_the_cutoff(
     engine: AsyncEngine,
 ) -> None:
