@@ -6,7 +6,9 @@ batches of 100 (without and with client event ids, which ingest checks against i
 table) and as single events from 50 concurrent clients. Every request body is encoded before the
 clock starts; each run ends when every answer (202, given once the events are on Kafka) is in.
 Prints events/s, the ratio to raw `send()` (target: batched HTTP >= 50 %) and the ingest
-process's CPU per event; asserts only that every request was accepted.
+process's CPU per event; asserts only that every request was accepted. A second test sends
+clicks through Segment's `/v1/batch` with the real `segment-analytics-python` SDK as client
+(its own consumer threads, batches of 100, message ids bound like client event ids).
 
     CRM_BENCH_INGEST_EVENTS=100000 make bench
 """
@@ -27,6 +29,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from segment.analytics import Client as SegmentClient
 
 from tests.bench.test_alert_latency import cpu_s
 from tests.infra import fresh_database
@@ -35,6 +38,8 @@ from tests.processes import crm_process
 pytestmark = pytest.mark.bench
 EVENTS = int(os.environ.get("CRM_BENCH_INGEST_EVENTS", "100000"))
 SINGLES = int(os.environ.get("CRM_BENCH_INGEST_SINGLES", "10000"))
+SEGMENT_EVENTS = int(os.environ.get("CRM_BENCH_INGEST_SEGMENT_EVENTS", "50000"))
+SEGMENT_THREADS = 4
 BATCH, BATCH_CLIENTS, SINGLE_CLIENTS, TARGET = 100, 8, 50, 0.5
 KEY = "pk-bench"
 
@@ -139,12 +144,8 @@ def measured(
     return seconds, statuses, cpu_s(pid) - before
 
 
-def test_http_ingest_against_raw_kafka_send(
-    tmp_path: Path, kafka_bootstrap: str, postgres_url: str, unique: str
-) -> None:
-    plain, with_ids = batches(EVENTS, False), batches(EVENTS, True)
-    singles = [json.dumps(click(i, False)).encode() for i in range(SINGLES)]
-    env = {
+def ingest_env(kafka_bootstrap: str, postgres_url: str, unique: str) -> dict[str, str]:
+    return {
         "CRM_SESSION_SECRET": "bench-secret",
         "CRM_INGEST_API_KEYS": KEY,
         "CRM_INGEST_KEY_EVENTS_PER_SECOND": "0",  # the benchmark is the only producer
@@ -153,6 +154,14 @@ def test_http_ingest_against_raw_kafka_send(
         "CRM_DATABASE_URL": fresh_database(postgres_url, f"ingest_{unique}"),
         "CRM_LOG_LEVEL": "WARNING",
     }
+
+
+def test_http_ingest_against_raw_kafka_send(
+    tmp_path: Path, kafka_bootstrap: str, postgres_url: str, unique: str
+) -> None:
+    plain, with_ids = batches(EVENTS, False), batches(EVENTS, True)
+    singles = [json.dumps(click(i, False)).encode() for i in range(SINGLES)]
+    env = ingest_env(kafka_bootstrap, postgres_url, unique)
     # The load generator's own collections would stall it and count against ingest.
     gc.collect()
     gc.freeze()
@@ -187,3 +196,54 @@ def test_http_ingest_against_raw_kafka_send(
             f"send() (target batched >= {TARGET:.0%}); ingest CPU {cpu * 1e6 / n:,.0f} µs/event"
         )
         assert set(statuses) == {202}, f"{name}: {sorted(set(statuses))}"
+
+
+def test_segment_batch_path_with_the_python_sdk(
+    tmp_path: Path, kafka_bootstrap: str, postgres_url: str, unique: str
+) -> None:
+    n = SEGMENT_EVENTS
+    raw = asyncio.run(raw_send(kafka_bootstrap, n))
+    env = ingest_env(kafka_bootstrap, postgres_url, unique)
+    errors: list[Exception] = []
+    with crm_process(["serve", "ingest"], tmp_path / "ingest.log", env) as ingest:
+        client = SegmentClient(
+            KEY,
+            host=ingest.base,
+            thread=SEGMENT_THREADS,
+            max_queue_size=n + 1,
+            upload_interval=0.05,
+            on_error=lambda e, _: errors.append(e),
+        )
+        client.track(anonymous_id="v-warm", event="CTA Clicked", properties=sdk_click(0))
+        client.flush()
+        before, started = cpu_s(ingest.process.pid), time.perf_counter()
+        for i in range(n):
+            client.track(anonymous_id=f"v-{i % 5000}", event="CTA Clicked", properties=sdk_click(i))
+        client.flush()  # returns once every queued message was sent and answered
+        seconds, cpu = time.perf_counter() - started, cpu_s(ingest.process.pid) - before
+        client.join()
+        published = metric(ingest.base, "crm_ingest_events_accepted_total")
+
+    rate = n / seconds
+    print(f"\n[bench] raw aiokafka keyed send() (acks=all, linger 5 ms): {raw:>9,.0f} msg/s")
+    print(
+        f"[bench] Segment /v1/batch, segment-analytics-python ({SEGMENT_THREADS} threads) "
+        f"{rate:>9,.0f} events/s = {rate / raw:4.0%} of raw send(); ingest CPU "
+        f"{cpu * 1e6 / n:,.0f} µs/event (the SDK, in this process, shares the two cores)"
+    )
+    assert errors == []
+    assert published == n + 1, f"ingest published {published} of {n + 1} messages"
+
+
+def sdk_click(i: int) -> dict[str, object]:
+    return {"cta_id": f"cta-{i % 40}", "label": "Read the guide", "stage": 1 + i % 6, "points": 5}
+
+
+def metric(base: str, name: str) -> float:
+    """The sum of a counter's samples on the service's /metrics."""
+    text = httpx.get(f"{base}/metrics", timeout=10).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(name + "{") or line.startswith(name + " ")
+    )
