@@ -11,9 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from schemas import topics
 from schemas.alerts import AlertRaisedV1, SalesAlertRaisedV1
 from schemas.billing import SalesContactRequestedV1
-from schemas.catalogue import topic_of
+from schemas.catalogue import topic_of, type_name
 from schemas.envelope import Event
-from schemas.journey import ProspectMovedManuallyV1, ProspectsMergedV1, StageSkippedV1
+from schemas.journey import (
+    EntryPointCapturedV1,
+    PointsAwardedV1,
+    ProspectCreatedV1,
+    ProspectEmailLinkedV1,
+    ProspectMovedManuallyV1,
+    ProspectsMergedV1,
+    StageSkippedV1,
+)
 from services.alerts import metrics, store
 from services.alerts.domain import (
     NotFound,
@@ -28,6 +36,22 @@ from services.alerts.state import Alert, Contact, absorb, evolve, fold, note
 from services.common.db import claim
 from services.common.journal import Appended, append_for_relay, lock_journal
 from services.common.outbox import Relay
+
+# What `Workset.apply` acts on; the consumer passes over the rest of the journey's and billing's
+# events unparsed (tests/alerts/test_passed_over.py holds apply to ignoring them).
+ACTED_ON = frozenset(
+    type_name(c)
+    for c in (
+        ProspectCreatedV1,
+        ProspectEmailLinkedV1,
+        ProspectsMergedV1,
+        EntryPointCapturedV1,
+        PointsAwardedV1,
+        StageSkippedV1,
+        ProspectMovedManuallyV1,
+        SalesContactRequestedV1,
+    )
+)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from schemas import topics
 from services.alerts import store
 from services.alerts.access import accounts_router
 from services.alerts.api import router
-from services.alerts.handlers import Alerts
+from services.alerts.handlers import ACTED_ON, Alerts
 from services.alerts.live import Notifier, live_router
 from services.alerts.settings import AlertsSettings
 from services.alerts.sweeper import Sweeper
@@ -78,6 +78,7 @@ def build(
                 (topics.JOURNEY, topics.BILLING),
                 alerts.record_events,
                 max_batch=settings.batch_size,
+                types=ACTED_ON,
             )
         ],
         startup=startup,
