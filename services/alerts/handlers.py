@@ -54,6 +54,10 @@ ACTED_ON = frozenset(
 )
 
 
+# The events whose prospects' open alerts `apply` reads or changes.
+DECIDING = (StageSkippedV1, ProspectMovedManuallyV1, ProspectsMergedV1, SalesContactRequestedV1)
+
+
 @dataclass
 class Workset:
     """The prospects and open alerts one batch touches, loaded once, changed in memory, saved
@@ -70,8 +74,15 @@ class Workset:
         ids = {e.subject_id for e in events}
         ids |= {e.merged_id for e in events if isinstance(e, ProspectsMergedV1)}
         work = cls(await store.load_contacts(conn, ids), {})
-        for alert in await store.open_alerts(conn, {work.resolve(i) for i in ids} | ids):
-            work.open.setdefault(alert.prospect_id, []).append(alert)
+        # Open alerts only where they may change: most events (clicks' points, entry points)
+        # only note contact details, and reading every touched prospect's open alerts cost
+        # as much as the rest of the batch.
+        deciding = {e.subject_id for e in events if isinstance(e, DECIDING)}
+        deciding |= {e.merged_id for e in events if isinstance(e, ProspectsMergedV1)}
+        if deciding:
+            wanted = {work.resolve(i) for i in deciding} | deciding
+            for alert in await store.open_alerts(conn, wanted):
+                work.open.setdefault(alert.prospect_id, []).append(alert)
         return work
 
     def resolve(self, pid: str) -> str:

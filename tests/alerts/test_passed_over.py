@@ -8,14 +8,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from schemas import topics
 from schemas.catalogue import EVENT_TYPES, TOPIC_OF, parse_event, serialize, type_name
 from schemas.envelope import Event
-from services.alerts.handlers import ACTED_ON, Workset
-from services.alerts.state import Contact, evolve
+from services.alerts.handlers import ACTED_ON, DECIDING, Workset
+from services.alerts.state import Alert, Contact, evolve
 from services.common.transport import Outgoing, Record, Subscription, deliver
 
 GOLDEN = Path(__file__).parents[1] / "contract" / "golden"
@@ -75,3 +76,29 @@ async def test_records_of_other_types_are_passed_over_and_unlabelled_ones_still_
 
     assert [e.type for e in handed] == ["stage.skipped.v1", "points.awarded.v1"]
     assert json.loads(serialize(handed[0])) == json.loads(serialize(skipped))
+
+
+class Untouchable(dict[str, list[Alert]]):
+    """Open alerts that were not loaded: any look at them fails the test."""
+
+    def __getitem__(self, key: str) -> list[Alert]:
+        raise AssertionError(f"read the open alerts of {key}")
+
+    def get(self, key: str, default: object = None) -> Any:
+        raise AssertionError(f"read the open alerts of {key}")
+
+    def setdefault(self, key: str, default: object = None) -> Any:
+        raise AssertionError(f"changed the open alerts of {key}")
+
+    def pop(self, key: str, default: object = None) -> Any:
+        raise AssertionError(f"moved the open alerts of {key}")
+
+
+@pytest.mark.parametrize("wire_type", sorted(ACTED_ON - {type_name(c) for c in DECIDING}))
+def test_events_that_only_note_contact_details_never_look_at_open_alerts(wire_type: str) -> None:
+    """`Workset.load` reads open alerts only for the prospects of DECIDING events."""
+    event = golden(wire_type)
+    work = Workset({}, Untouchable())
+
+    assert work.apply(event) == []
+    assert event.subject_id in work.changed_contacts
