@@ -17,6 +17,7 @@ from pathlib import Path
 
 WANTED = os.environ.get("CRM_BENCH_E2E_PROFILE", "") not in ("", "0")
 SERVICE = re.compile(r"services/(\w+)/")
+RATE = ("--rate", "100")
 
 
 def py_spy() -> str | None:
@@ -37,8 +38,18 @@ def profiled(pid: int, out: Path) -> Iterator[Path | None]:
     log = out.with_suffix(".log")
     with log.open("w") as errors:
         spy = subprocess.Popen(
-            [exe, "record", "--pid", str(pid), "--format", "raw", "--nonblocking"]
-            + ["--rate", "100", "--output", str(out)],
+            [
+                exe,
+                "record",
+                "--pid",
+                str(pid),
+                "--format",
+                "raw",
+                "--nonblocking",
+                *RATE,
+                "-o",
+                out,
+            ],
             stdout=errors,
             stderr=subprocess.STDOUT,
         )

@@ -62,6 +62,10 @@ class Shape:
     alerts: str
     token: str
 
+    @classmethod
+    def single(cls, label: str, crm: Running, token: str) -> Shape:
+        return cls(label, {"all": crm}, crm.base, crm.base, crm.base, token)
+
 
 async def post_all(base: str, bodies: list[list[bytes]]) -> list[int]:
     """Each client posts its own bodies in order over one kept-alive connection, all at once."""
@@ -84,7 +88,8 @@ def measure(shape: Shape, w: Workload, run: str, tmp_path: Path, profile: bool =
     assert caught_up(models, workload(0, 1, 1, run), 120), "the warm-up click never arrived"
 
     pids = {name: p.process.pid for name, p in shape.processes.items()}
-    cpu0, busy0, client0 = {n: cpu_s(p) for n, p in pids.items()}, machine_busy_s(), time.process_time()
+    cpu0 = {n: cpu_s(p) for n, p in pids.items()}
+    busy0, client0 = machine_busy_s(), time.process_time()
     with profiled(pids["all"], tmp_path / "profile.txt") if profile else nullcontext() as raw:
         started = time.monotonic()
         statuses = asyncio.run(post_all(shape.ingest, w.bodies))
@@ -129,7 +134,7 @@ def test_end_to_end_embedded_in_one_process(tmp_path: Path, unique: str) -> None
     data = tmp_path / "data"
     with crm_process(["run", "--data-dir", str(data)], tmp_path / "crm.log", COMMON) as crm:
         token = signed_in(embedded_accounts(data), SECRET, "bench@example.com")
-        shape = Shape("embedded (crm-journey run, SQLite)", {"all": crm}, *[crm.base] * 3, token)
+        shape = Shape.single("embedded (crm-journey run, SQLite)", crm, token)
         measure(shape, w, unique, tmp_path, profile=True)
 
 
@@ -153,7 +158,7 @@ def test_end_to_end_serve_all_on_kafka_and_postgresql(
     env = kafka_env(kafka_bootstrap, postgres_url, f"e2eall_{unique}")
     with crm_process(["serve", "all"], tmp_path / "crm.log", env) as crm:
         token = signed_in(env["CRM_DATABASE_URL"], SECRET, "bench@example.com")
-        shape = Shape("serve all on Kafka + PostgreSQL", {"all": crm}, *[crm.base] * 3, token)
+        shape = Shape.single("serve all on Kafka + PostgreSQL", crm, token)
         measure(shape, w, unique, tmp_path)
 
 
@@ -168,6 +173,12 @@ def test_end_to_end_one_process_per_service_on_kafka_and_postgresql(
             name: stack.enter_context(crm_process(["serve", name], tmp_path / f"{name}.log", env))
             for name in ("ingest", "journey", "alerts", "projections")
         }
-        bases = (procs[n].base for n in ("ingest", "projections", "alerts"))
-        shape = Shape("one process per service on Kafka + PostgreSQL", procs, *bases, token)
+        shape = Shape(
+            "one process per service on Kafka + PostgreSQL",
+            procs,
+            ingest=procs["ingest"].base,
+            projections=procs["projections"].base,
+            alerts=procs["alerts"].base,
+            token=token,
+        )
         measure(shape, w, unique, tmp_path)
