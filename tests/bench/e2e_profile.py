@@ -17,6 +17,10 @@ from pathlib import Path
 
 WANTED = os.environ.get("CRM_BENCH_E2E_PROFILE", "") not in ("", "0")
 SERVICE = re.compile(r"services/(\w+)/")
+# Samples of threads waiting, which nonblocking sampling cannot tell from running: the event
+# loop in epoll, and aiosqlite's worker threads waiting for their next statement.
+WAITING = ("EpollSelector.select (selectors.py", "_connection_worker_thread (aiosqlite/core.py:59)")
+SQL_RUNNING = "_connection_worker_thread (aiosqlite/core.py:63)"
 RATE = ("--rate", "100")
 
 
@@ -68,21 +72,31 @@ def profiled(pid: int, out: Path) -> Iterator[Path | None]:
 
 def summary(raw: Path, top: int = 15) -> list[str]:
     """Lines to print: own samples per function, and samples per service: the innermost
-    `services/<name>/` frame of each stack (`common` when only the shared kit's; `other` when
-    none, e.g. aiosqlite's worker threads, whose SQL py-spy cannot tie to a service)."""
+    `services/<name>/` frame of each stack (`common` when only the shared kit's; `sqlite` for
+    statements running on aiosqlite's worker threads, which py-spy cannot tie to a service;
+    `other` for the rest: asyncio, uvicorn, drivers). Waiting threads are left out."""
     own: Counter[str] = Counter()
     by_service: Counter[str] = Counter()
+    waiting = 0
     for line in raw.read_text().splitlines():
         stack, _, n = line.rpartition(" ")
         if not stack or not n.isdigit():
             continue
         frames = stack.split(";")
+        if frames[-1].startswith(WAITING):
+            waiting += int(n)
+            continue
         own[frames[-1]] += int(n)
         owners = [m.group(1) for f in frames if (m := SERVICE.search(f))]
         served = [o for o in owners if o != "common"]
-        by_service[served[-1] if served else "common" if owners else "other"] += int(n)
+        sql = frames[-1].startswith(SQL_RUNNING)
+        by_service[
+            "sqlite" if sql else served[-1] if served else "common" if owners else "other"
+        ] += int(n)
     total = sum(own.values()) or 1
-    lines = [f"[bench]   profile: {total} samples at 100 Hz in {raw}"]
+    lines = [
+        f"[bench]   profile: {total} samples running (and {waiting} waiting) at 100 Hz in {raw}"
+    ]
     lines.append(
         "[bench]   samples by service: "
         + ", ".join(f"{s} {100 * n / total:.0f}%" for s, n in by_service.most_common())
