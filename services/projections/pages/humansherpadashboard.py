@@ -29,7 +29,7 @@ def humansherpadashboard_router(pages: Pages) -> APIRouter:
             "humansherpadashboard.html",
             title="Consultant alerts",
             here=PATH,
-            scripts=("alertcards.js", "humansherpadashboard.js"),
+            scripts=("alertcards.js", "alertcard.js", "humansherpadashboard.js"),
             styles=("humansherpadashboard.css",),
             who=who.email,
             statuses=STATUSES,
