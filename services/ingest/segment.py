@@ -39,8 +39,9 @@ BODY_LIMITS = (
     | {f"/v1/{kind}": MAX_EVENT_BYTES for kind in SINGLE}
     | dict.fromkeys(SHORT, MAX_EVENT_BYTES)
 )
-# Per call, not per event: a retry with a new `sentAt` is still the same message.
-UNBOUND = ("sentAt", "writeKey")
+# Per call, not per event: a retry with a new `sentAt` is still the same message, and so is
+# analytics.js's retry, which counts itself in `_metadata.retryCount` (delivery bookkeeping).
+UNBOUND = ("sentAt", "writeKey", "_metadata")
 NOT_UNICODE = {"field": "(event)", "message": "contains an unpaired surrogate: not Unicode text"}
 _SENT_AT: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
 

@@ -252,3 +252,17 @@ def test_a_browser_may_send_analytics_js_retry_count_header_across_origins(
     )
     assert preflight.status_code == 200, preflight.text
     assert "x-retry-count" in preflight.headers["access-control-allow-headers"].lower()
+
+
+def test_an_analytics_js_retry_counting_itself_in_metadata_is_the_same_message_counted_once(
+    embedded_product: Product,
+) -> None:
+    who = visitor()
+    first = {**click(who, "ajs-retry-1"), "sentAt": "2026-11-24T10:00:01Z", "_metadata": {}}
+    assert send(embedded_product, "/v1/t", first).json()["published"] == 1
+    retry = {**first, "sentAt": "2026-11-24T10:00:03Z", "_metadata": {"retryCount": 1}}
+    again = send(embedded_product, "/v1/t", retry)
+    assert again.status_code == 200, again.text
+    assert again.json()["published"] == 1  # the same event id again; the journey drops it
+    found = poll(lambda: embedded_product.prospect(who), lambda r: r.is_success)
+    assert (found.json()["clicks"], found.json()["points"]) == (1, 10)
