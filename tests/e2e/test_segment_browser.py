@@ -108,8 +108,13 @@ def watch(page: Page, site: Site) -> Traffic:
 
     page.on("request", request)
     page.on("response", response)
-    page.on("console", lambda m: seen.refused.append(m.text) if "Refused" in m.text else None)
+    # Chromium's console names what a CSP ("Refused to ...") or CORS ("... CORS policy") stopped.
+    page.on("console", lambda m: seen.refused.append(m.text) if _stopped(m.text) else None)
     return seen
+
+
+def _stopped(text: str) -> bool:
+    return "Refused" in text or "CORS" in text
 
 
 def land(page: Page, site: Site, path: str, campaign: str) -> Traffic:
@@ -151,7 +156,7 @@ def prospect(site: Site, visitor: str, until: Callable[[dict[str, Any]], bool]) 
 
 def only_the_site_and_the_product(seen: Traffic, site: Site) -> None:
     assert seen.hosts == {urlsplit(site.host).netloc, urlsplit(site.base).netloc}
-    assert seen.refused == []  # nothing the CSP had to stop (a CDN fetch would show here)
+    assert seen.refused == []  # nothing CSP or CORS stopped (a CDN fetch would show here)
 
 
 def test_identify_and_cta_clicks_from_analytics_next_score_the_prospect_with_its_entry_point(
