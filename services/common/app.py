@@ -131,7 +131,8 @@ def assemble(
             CORSMiddleware,
             allow_origins=origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            # X-Retry-Count: analytics.js numbers its retries (Segment's /v1 calls).
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Retry-Count"],
             allow_credentials=False,
             max_age=3600,
         )

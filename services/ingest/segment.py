@@ -32,9 +32,17 @@ log = logging.getLogger(__name__)
 MAX_CALL_BYTES = 500 * 1024
 MAX_EVENT_BYTES = 32 * 1024
 SINGLE = ("track", "identify", "page", "alias")
-BODY_LIMITS = {"/v1/batch": MAX_CALL_BYTES} | {f"/v1/{kind}": MAX_EVENT_BYTES for kind in SINGLE}
-# Per call, not per event: a retry with a new `sentAt` is still the same message.
-UNBOUND = ("sentAt", "writeKey")
+# analytics.js (`@segment/analytics-next`) posts each call to its type's first letter, and a
+# batch to `/v1/b`; Segment's API takes both spellings, so does this one (not in OpenAPI twice).
+SHORT = {f"/v1/{kind[0]}": kind for kind in SINGLE}
+BODY_LIMITS = (
+    {"/v1/batch": MAX_CALL_BYTES, "/v1/b": MAX_CALL_BYTES}
+    | {f"/v1/{kind}": MAX_EVENT_BYTES for kind in SINGLE}
+    | dict.fromkeys(SHORT, MAX_EVENT_BYTES)
+)
+# Per call, not per event: a retry with a new `sentAt` is still the same message, and so is
+# analytics.js's retry, which counts itself in `_metadata.retryCount` (delivery bookkeeping).
+UNBOUND = ("sentAt", "writeKey", "_metadata")
 NOT_UNICODE = {"field": "(event)", "message": "contains an unpaired surrogate: not Unicode text"}
 _SENT_AT: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
 
@@ -191,6 +199,10 @@ def router(
             name=f"segment_{kind}",
             summary=f"Segment's {kind} call: one message",
         )
+    api.add_api_route("/v1/b", batch, methods=["POST"], include_in_schema=False)
+    for path, kind in SHORT.items():
+        single = _single(receive, kind)
+        api.add_api_route(path, single, methods=["POST"], include_in_schema=False)
     return api
 
 

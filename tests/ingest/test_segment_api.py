@@ -217,3 +217,52 @@ def test_an_event_over_32_kib_in_a_batch_is_rejected_and_the_rest_kept(
     assert answer.json()["rejected"] == [
         {"index": 0, "errors": [{"field": "(event)", "message": "larger than 32 KiB"}]}
     ]
+
+
+def test_analytics_js_short_paths_take_the_same_calls_with_their_size_limits(
+    embedded_product: Product,
+) -> None:
+    who = visitor()
+    identify = {"anonymousId": who, "traits": {"email": f"{who}@acme.example"}}
+    assert send(embedded_product, "/v1/i", identify).status_code == 200
+    assert send(embedded_product, "/v1/t", click(who)).json()["published"] == 1
+    assert send(embedded_product, "/v1/b", {"batch": [click(who, points=5)]}).status_code == 200
+    assert send(embedded_product, "/v1/p", {"anonymousId": who}).json()["skipped"] == 1
+    assert send(embedded_product, "/v1/a", {"userId": who, "previousId": "x"}).status_code == 200
+    found = poll(
+        lambda: embedded_product.prospect(who),
+        lambda r: r.is_success and r.json()["clicks"] == 2 and r.json()["email"] is not None,
+    )
+    assert (found.json()["points"], found.json()["email"]) == (15, f"{who}@acme.example")
+    big = {**click(who), "properties": {"filler": "x" * 40_000}}
+    assert send(embedded_product, "/v1/t", big).status_code == 413
+    assert send(embedded_product, "/v1/t", click(who), key="pk-wrong").status_code == 401
+
+
+def test_a_browser_may_send_analytics_js_retry_count_header_across_origins(
+    embedded_product: Product,
+) -> None:
+    preflight = httpx.options(
+        f"{embedded_product.base}/v1/t",
+        headers={
+            "Origin": "https://shop.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type,x-retry-count",
+        },
+    )
+    assert preflight.status_code == 200, preflight.text
+    assert "x-retry-count" in preflight.headers["access-control-allow-headers"].lower()
+
+
+def test_an_analytics_js_retry_counting_itself_in_metadata_is_the_same_message_counted_once(
+    embedded_product: Product,
+) -> None:
+    who = visitor()
+    first = {**click(who, "ajs-retry-1"), "sentAt": "2026-11-24T10:00:01Z", "_metadata": {}}
+    assert send(embedded_product, "/v1/t", first).json()["published"] == 1
+    retry = {**first, "sentAt": "2026-11-24T10:00:03Z", "_metadata": {"retryCount": 1}}
+    again = send(embedded_product, "/v1/t", retry)
+    assert again.status_code == 200, again.text
+    assert again.json()["published"] == 1  # the same event id again; the journey drops it
+    found = poll(lambda: embedded_product.prospect(who), lambda r: r.is_success)
+    assert (found.json()["clicks"], found.json()["points"]) == (1, 10)
