@@ -6,6 +6,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas import topics
+from schemas.catalogue import type_name
+from schemas.web import CtaClickedV1
 from services.billing import sales_api, store, widget
 from services.billing.api import Returns, origin, router
 from services.billing.handlers import Billing
@@ -75,7 +77,13 @@ def build(
             widget.router(),
         ],
         subscriptions=[
-            Subscription(GROUP, (topics.WEB,), billing.record_web_events, max_batch=500)
+            Subscription(
+                GROUP,
+                (topics.WEB,),
+                billing.record_web_events,
+                max_batch=500,
+                types=frozenset({type_name(CtaClickedV1)}),  # only clicks declare tiers
+            )
         ],
         startup=startup,
         started=started,

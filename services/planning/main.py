@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schemas import topics
+from schemas.catalogue import type_name
 from services.common.alone import serve_alone
 from services.common.app import ServiceParts
 from services.common.db import database_ready, migrate
@@ -14,6 +15,7 @@ from services.common.settings import CommonSettings
 from services.common.transport import Subscription, Transport
 from services.planning import store
 from services.planning.api import router
+from services.planning.domain import LEARNED_FROM
 from services.planning.handlers import Planning
 from services.planning.settings import PlanningSettings
 
@@ -45,6 +47,7 @@ def build(engine: AsyncEngine, transport: Transport, settings: PlanningSettings)
                 (topics.JOURNEY,),
                 planning.record_journey_events,
                 max_batch=settings.batch_size,
+                types=frozenset(type_name(c) for c in LEARNED_FROM),  # the rest, unparsed
             )
         ],
         startup=startup,
