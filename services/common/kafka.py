@@ -46,7 +46,7 @@ class KafkaTransport:
         namespace: str = "",
         idle_poll_ms: int = 10,
     ):
-        self.bootstrap_servers = bootstrap_servers
+        self.bootstrap_servers = brokers(bootstrap_servers)
         self.client_id = client_id
         self.partitions = partitions
         self.linger_ms = linger_ms
@@ -55,7 +55,7 @@ class KafkaTransport:
         self.namespace = namespace
         self.idle_poll_ms = idle_poll_ms
         self.broker = KafkaBroker(
-            bootstrap_servers, client_id=client_id, logger=log, log_level=logging.DEBUG
+            self.bootstrap_servers, client_id=client_id, logger=log, log_level=logging.DEBUG
         )
         self._producer: AIOKafkaProducer | None = None
         self._partitions: dict[str, list[int]] = {}
@@ -240,10 +240,24 @@ async def _raw_records_only(_message: Any) -> None:
 KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
 
 
+def brokers(bootstrap_servers: str | Sequence[str]) -> list[str]:
+    """`host:port,host:port` (CRM_KAFKA_BOOTSTRAP_SERVERS) as the list the clients need: given
+    one string, aiokafka takes it as one host, so a replicated cluster's list never connected."""
+    if isinstance(bootstrap_servers, str):
+        bootstrap_servers = bootstrap_servers.split(",")
+    found = [s.strip() for s in bootstrap_servers if s.strip()]
+    if not found:
+        raise ValueError("no Kafka bootstrap server given")
+    return found
+
+
 async def ensure_topics(
-    bootstrap_servers: str, names: Iterable[str], partitions: int, replication_factor: int = 1
+    bootstrap_servers: str | Sequence[str],
+    names: Iterable[str],
+    partitions: int,
+    replication_factor: int = 1,
 ) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=brokers(bootstrap_servers))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -13,6 +13,7 @@ from typing import Protocol
 import aiosqlite
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from services.common.kafka import brokers
 from services.common.transport import Record
 
 # Offsets by partition.
@@ -104,7 +105,7 @@ class KafkaLogReader:
 
     async def start(self) -> None:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers,
+            bootstrap_servers=brokers(self.bootstrap_servers),
             client_id="crm-log-reader",
             group_id=None,
             enable_auto_commit=False,
