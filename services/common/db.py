@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from schemas.envelope import Event
+from services.common.sqlite_bulk import insert_many
 
 
 def async_url(url: str) -> str:
@@ -219,52 +220,10 @@ async def copy_rows(
     if not records:
         return
     if conn.dialect.name != "postgresql":
-        await _insert_many(conn, table, columns, records)
+        await insert_many(conn, table, columns, records)
         return
     driver = await _driver(conn)
     await driver.copy_records_to_table(table.name, records=records, columns=list(columns))
-
-
-async def _insert_many(
-    conn: AsyncConnection, table: Table, columns: Sequence[str], records: Sequence[tuple[Any, ...]]
-) -> None:
-    """SQLite's `copy_rows`: the driver's executemany, each column's values converted by its
-    type's own bind processor, once per distinct value (a batch's rows mostly share their
-    timestamps). SQLAlchemy's executemany builds, checks and converts a dict per row: about a
-    tenth of the embedded product's time per click went there."""
-    dialect = conn.dialect
-    converters = []
-    for name in columns:
-        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        converters.append(None if process is None else _remembering(process))
-    rows = [
-        tuple(v if f is None or v is None else f(v) for f, v in zip(converters, r, strict=True))
-        for r in records
-    ]
-    quote = dialect.identifier_preparer.quote
-    statement = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join('?' for _ in columns)})"
-    )
-    await conn.exec_driver_sql(statement, rows)
-
-
-def _remembering(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """`process`, run once per distinct value of one batch. Equal values of another type or
-    time zone (1 and True; 10:00Z and 11:00+01:00) are told apart: the processor may not."""
-    seen: dict[tuple[Any, ...], Any] = {}
-
-    def convert(value: Any) -> Any:
-        key = (type(value), getattr(value, "tzinfo", None), value)
-        try:
-            return seen[key]
-        except KeyError:
-            seen[key] = found = process(value)
-            return found
-        except TypeError:  # not hashable (a JSON column's dict): converted each time
-            return process(value)
-
-    return convert
 
 
 async def _driver(conn: AsyncConnection) -> Any:

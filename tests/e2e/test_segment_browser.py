@@ -18,9 +18,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, Request, Response, Route, expect
 
-from services.common.auth import SESSION_COOKIE
 from tests.e2e.conftest import SCREENSHOTS
-from tests.e2e.website import website
+from tests.e2e.website import journey_card, website
 from tests.processes import ROOT, crm, poll
 from tests.sessions import embedded_accounts, signed_in
 
@@ -189,16 +188,7 @@ def test_identify_and_cta_clicks_from_analytics_next_score_the_prospect_with_its
     assert [(a["priority"], a["target_stage"], a["gap"]) for a in alerts] == [("HIGH", 4, 2)]
     only_the_site_and_the_product(seen, site)
 
-    poll(
-        lambda: httpx.get(f"{site.base}/v1/board?q={visitor}", headers=site.consultant).json(),
-        lambda board: [r["clicks"] for r in board["rows"]] == [3],
-    )  # the board's projection has caught up
-    token = site.consultant["Authorization"].split()[1]
-    page.context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": site.base}])
-    page.goto(f"{site.base}/customerjourney?q={visitor}")
-    card = page.locator(f'li.card[data-prospect-id="{visitor}"]')
-    expect(card.locator("dd.entry")).to_have_text("Read the guide")
-    expect(card.locator("dd.utm")).to_have_text("newsletter / spring-launch")
+    card = journey_card(page, site.base, site.consultant, visitor, clicks=3)
     expect(card).to_contain_text("Stage 3 · Validation")
     expect(card).to_contain_text("80 pts · 3 clicks")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

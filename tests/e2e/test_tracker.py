@@ -14,9 +14,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from services.common.auth import SESSION_COOKIE
 from tests.e2e.conftest import SCREENSHOTS
-from tests.e2e.website import website
+from tests.e2e.website import journey_card, website
 from tests.processes import crm, poll
 from tests.sessions import embedded_accounts, signed_in
 
@@ -129,16 +128,7 @@ def test_clicks_sent_at_page_leave_make_a_prospect_with_the_first_cta_and_the_ut
     assert entry["utm"] == {"source": "newsletter", "medium": "email", "campaign": "spring-launch"}
     assert entry["page"].startswith(f"{site.host}/?utm_source=newsletter")
 
-    poll(
-        lambda: httpx.get(f"{site.base}/v1/board?q={visitor}", headers=site.consultant).json(),
-        lambda board: [r["clicks"] for r in board["rows"]] == [3],
-    )  # the board's projection has caught up
-    token = site.consultant["Authorization"].split()[1]
-    page.context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": site.base}])
-    page.goto(f"{site.base}/customerjourney?q={visitor}")
-    card = page.locator(f'li.card[data-prospect-id="{visitor}"]')
-    expect(card.locator("dd.entry")).to_have_text("Read the guide")
-    expect(card.locator("dd.utm")).to_have_text("newsletter / spring-launch")
+    card = journey_card(page, site.base, site.consultant, visitor, clicks=3)
     expect(card).to_contain_text("35 pts · 3 clicks")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "tracker-customerjourney.png"), full_page=True)

@@ -11,6 +11,12 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
+from playwright.sync_api import Locator, Page, expect
+
+from services.common.auth import SESSION_COOKIE
+from tests.processes import poll
+
 
 def strict_csp(product: str, *, own_scripts: bool = False) -> str:
     scripts = f"'self' {product}" if own_scripts else product
@@ -59,3 +65,22 @@ def website(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def journey_card(
+    page: Page, product: str, consultant: Mapping[str, str], visitor: str, clicks: int
+) -> Locator:
+    """The visitor's card on /customerjourney, opened as the consultant once the board's
+    projection counts `clicks`, checked for the entry point and campaign the site's tests land
+    with (the first click on "Read the guide", UTM newsletter / spring-launch)."""
+    poll(
+        lambda: httpx.get(f"{product}/v1/board?q={visitor}", headers=consultant).json(),
+        lambda board: [r["clicks"] for r in board["rows"]] == [clicks],
+    )
+    token = consultant["Authorization"].split()[1]
+    page.context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": product}])
+    page.goto(f"{product}/customerjourney?q={visitor}")
+    card = page.locator(f'li.card[data-prospect-id="{visitor}"]')
+    expect(card.locator("dd.entry")).to_have_text("Read the guide")
+    expect(card.locator("dd.utm")).to_have_text("newsletter / spring-launch")
+    return card
