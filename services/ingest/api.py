@@ -21,8 +21,8 @@ from schemas.producer import SentCtaClick as SentClick
 from services.common.idempotency import fingerprint
 from services.common.limits import KeyLimits
 from services.common.openapi import FieldError, json_body
-from services.common.transport import Transport
 from services.ingest import metrics, store
+from services.ingest.publisher import BoundedPublisher, Stalled, Unavailable
 from services.ingest.tracker import ProducerKeyOf
 
 log = logging.getLogger(__name__)
@@ -74,14 +74,26 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
     },
     503: {
-        "description": "the event log is unavailable; retry after `Retry-After` seconds",
+        "description": "the event log is unavailable; retry after `Retry-After` seconds. When "
+        "it did not take the events in time (they may still arrive), `event_ids` lists the ids "
+        "to retry with",
         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
     },
 }
 
 
+STALLED = (
+    "the event log did not take the events in time; they may still arrive: retry with these "
+    "event ids (`event_ids`, in the order sent), which are counted once"
+)
+RETRY = {"Retry-After": "5"}
+
+
 def router(
-    transport: Transport, engine: AsyncEngine, limits: KeyLimits, website_origins: Sequence[str]
+    publisher: BoundedPublisher,
+    engine: AsyncEngine,
+    limits: KeyLimits,
+    website_origins: Sequence[str],
 ) -> APIRouter:
     api = APIRouter(tags=["ingest"])
     key_of = ProducerKeyOf(website_origins)
@@ -161,7 +173,14 @@ def router(
             return _none_accepted(rejected, single=single)
 
         try:
-            await transport.publish([event for _, event in accepted])
+            await publisher.publish([event for _, event in accepted])
+        except Stalled:
+            sent_ids = [str(e.event_id) for _, e in accepted]
+            return JSONResponse(
+                {"detail": STALLED, "event_ids": sent_ids}, status_code=503, headers=RETRY
+            )
+        except Unavailable:
+            return _error(503, "the event log is unavailable; retry later", retry=True)
         except Exception as exc:
             log.error("publishing %d event(s) failed: %r", len(accepted), exc)
             return _error(
@@ -245,5 +264,5 @@ def _none_accepted(rejected: list[dict[str, Any]], *, single: bool) -> JSONRespo
 
 
 def _error(code: int, detail: str, *, retry: bool = False) -> JSONResponse:
-    headers = {"Retry-After": "5"} if retry else None
+    headers = RETRY if retry else None
     return JSONResponse({"detail": detail}, status_code=code, headers=headers)

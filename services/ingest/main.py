@@ -18,6 +18,7 @@ from services.common.settings import CommonSettings
 from services.common.transport import Transport
 from services.ingest import segment, store, tracker
 from services.ingest.api import MAX_BODY_BYTES, router
+from services.ingest.publisher import BoundedPublisher
 from services.ingest.segment_map import EventNames
 from services.ingest.settings import IngestSettings
 
@@ -33,6 +34,7 @@ def build(
     retention = timedelta(days=settings.fingerprint_retention_days)
     pruning: list[asyncio.Task[None]] = []
     names = EventNames(settings.segment_click_event, settings.segment_form_event)
+    publisher = BoundedPublisher(transport, settings.publish_bound_s)
 
     async def prune_now_and_then() -> None:
         while True:
@@ -61,17 +63,23 @@ def build(
     return ServiceParts(
         "ingest",
         routers=[
-            router(transport, engine, limits, origins),
-            segment.router(transport, engine, limits, names),
+            router(publisher, engine, limits, origins),
+            segment.router(publisher, engine, limits, names),
             tracker.router(),
         ],
         startup=startup,
         started=started,
         shutdown=shutdown,
-        ready=lambda: database_ready(engine),
+        ready=lambda: ready(engine, publisher),
         cors_origins=origins,
         body_limits={"/v1/events": MAX_BODY_BYTES, **segment.BODY_LIMITS},
     )
+
+
+async def ready(engine: AsyncEngine, publisher: BoundedPublisher) -> bool:
+    """The database answers, and no publish is pending past its bound (the log is taking
+    events): while one is, requests are answered 503 and a load balancer may route elsewhere."""
+    return await database_ready(engine) and not publisher.stalled
 
 
 def create_app(

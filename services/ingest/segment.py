@@ -23,8 +23,8 @@ from schemas.envelope import Event
 from services.common.idempotency import fingerprint
 from services.common.limits import KeyLimits
 from services.common.openapi import FieldError, json_body
-from services.common.transport import Transport
 from services.ingest import metrics, store
+from services.ingest.publisher import BoundedPublisher, Stalled, Unavailable
 from services.ingest.segment_map import EventNames, Invalid, SegmentMessage, Skipped, translate
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def _message_schema(batch: bool) -> dict[str, Any]:
 
 
 def router(
-    transport: Transport, engine: AsyncEngine, limits: KeyLimits, names: EventNames
+    publisher: BoundedPublisher, engine: AsyncEngine, limits: KeyLimits, names: EventNames
 ) -> APIRouter:
     api = APIRouter(tags=["segment"])
 
@@ -167,7 +167,10 @@ def router(
             return JSONResponse({**answer, "detail": answer["message"], "rejected": rejected}, 400)
         if published:
             try:
-                await transport.publish([event for _, event in published])
+                await publisher.publish([event for _, event in published])
+            except (Stalled, Unavailable):
+                # Messages carry their own ids (messageId): the SDKs' retries count once.
+                return _error(503, "unavailable", "the event log is unavailable; retry")
             except Exception as exc:
                 log.error("publishing %d Segment event(s) failed: %r", len(published), exc)
                 return _error(503, "unavailable", "the event log is unavailable; retry")

@@ -18,6 +18,13 @@ class IngestSettings(BaseSettings):
         description="how long a client event id stays bound to its body; later, a reused id "
         "is dropped downstream as a duplicate instead of refused",
     )
+    publish_bound_s: float = Field(
+        default=1.5,
+        gt=0,
+        description="a request whose events the event log has not taken within this many "
+        "seconds is answered 503 with Retry-After (the events may still arrive; retries with "
+        "the same event ids count once)",
+    )
     segment_click_event: str = Field(
         default="CTA Clicked",
         min_length=1,
