@@ -149,10 +149,7 @@ class KafkaTransport:
         futures = []
         for m in messages:
             topic = self.namespace + m.topic
-            partitions = self._partitions.get(topic)
-            if partitions is None:
-                partitions = self._partitions[topic] = sorted(await producer.partitions_for(topic))
-            target = (topic, partitions[_partition_index(m.key, len(partitions))])
+            target = (topic, await self._partition(producer, topic, m.key))
             batch = open_batches.get(target)
             if batch is None:
                 batch = open_batches[target] = producer.create_batch()
@@ -177,14 +174,18 @@ class KafkaTransport:
         for topic, n in Counter(m.topic for m in messages).items():
             metrics.PUBLISHED.labels(topic).inc(n)
 
+    async def _partition(self, producer: AIOKafkaProducer, topic: str, key: bytes) -> int:
+        """The key's partition, as the Java client's keyed partitioner picks it."""
+        partitions = self._partitions.get(topic)
+        if partitions is None:
+            partitions = self._partitions[topic] = sorted(await producer.partitions_for(topic))
+        return partitions[_partition_index(key, len(partitions))]
+
     async def _send_each(self, producer: AIOKafkaProducer, messages: Sequence[Outgoing]) -> None:
         futures = []
         for m in messages:
             topic = self.namespace + m.topic
-            partitions = self._partitions.get(topic)
-            if partitions is None:
-                partitions = self._partitions[topic] = sorted(await producer.partitions_for(topic))
-            partition = partitions[_partition_index(m.key, len(partitions))]
+            partition = await self._partition(producer, topic, m.key)
             futures.append(
                 await producer.send(
                     topic, m.value, key=m.key, partition=partition, headers=list(m.headers)

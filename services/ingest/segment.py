@@ -3,12 +3,8 @@ so a site instrumented with Segment or RudderStack sends here by changing its ho
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import json
 import logging
-import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -25,6 +21,7 @@ from services.common.limits import KeyLimits
 from services.common.openapi import FieldError, json_body
 from services.ingest import metrics, store
 from services.ingest.publisher import BoundedPublisher, Stalled, Unavailable
+from services.ingest.segment_guards import error, over_limit, parsed, refused_key, write_key
 from services.ingest.segment_map import EventNames, Invalid, SegmentMessage, Skipped, translate
 
 log = logging.getLogger(__name__)
@@ -95,26 +92,26 @@ def router(
     async def receive(request: Request, kind: str | None) -> JSONResponse:
         limit = MAX_CALL_BYTES if kind is None else MAX_EVENT_BYTES
         # A key in the header is checked before the body is read; one in the body, after.
-        if "authorization" in request.headers and (refused := _refused_key(request, {})):
+        if "authorization" in request.headers and (refused := refused_key(request, {})):
             return refused
-        body = _parsed(await request.body(), request.headers.get("content-encoding"), limit)
+        body = parsed(await request.body(), request.headers.get("content-encoding"), limit)
         if isinstance(body, JSONResponse):
             return body
         if not isinstance(body, dict):
-            return _error(400, "invalid_request", "the body must be a JSON object")
-        if refused := _refused_key(request, body):
+            return error(400, "invalid_request", "the body must be a JSON object")
+        if refused := refused_key(request, body):
             return refused
         if kind is None:
             items = body.get("batch")
             if not isinstance(items, list) or not items:
-                return _error(400, "invalid_request", "`batch` must be a non-empty list")
+                return error(400, "invalid_request", "`batch` must be a non-empty list")
         else:
             items = [{**body, "type": kind}]
         try:
             batch_sent_at = _SENT_AT.validate_python(body["sentAt"]) if "sentAt" in body else None
         except ValidationError:
-            return _error(400, "invalid_request", "`sentAt` must be a date-time with a timezone")
-        if refused := _over_limit(limits, _key(request, body), len(items)):
+            return error(400, "invalid_request", "`sentAt` must be a date-time with a timezone")
+        if refused := over_limit(limits, write_key(request, body), len(items)):
             return refused
         received_at = datetime.now(UTC)
         published: list[tuple[int, Event]] = []
@@ -157,7 +154,7 @@ def router(
             taken = await store.reused(engine, prints, received_at)
         except Exception as exc:
             log.error("checking %d message id(s) failed: %r", len(prints), exc)
-            return _error(503, "unavailable", "the event id store is unavailable; retry")
+            return error(503, "unavailable", "the event id store is unavailable; retry")
         rejected += [_reused(i) for i, e in published if str(e.event_id) in taken]
         published = [(i, e) for i, e in published if str(e.event_id) not in taken]
         rejected.sort(key=lambda r: int(r["index"]))
@@ -170,10 +167,10 @@ def router(
                 await publisher.publish([event for _, event in published])
             except (Stalled, Unavailable):
                 # Messages carry their own ids (messageId): the SDKs' retries count once.
-                return _error(503, "unavailable", "the event log is unavailable; retry")
+                return error(503, "unavailable", "the event log is unavailable; retry")
             except Exception as exc:
                 log.error("publishing %d Segment event(s) failed: %r", len(published), exc)
-                return _error(503, "unavailable", "the event log is unavailable; retry")
+                return error(503, "unavailable", "the event log is unavailable; retry")
         metrics.count_accepted(e for _, e in published)
         for kind, n in Counter(e.type for _, e in published).items():
             metrics.SEGMENT.labels(kind, "published").inc(n)
@@ -218,84 +215,6 @@ def _single(
     return single
 
 
-def _parsed(raw: bytes, encoding: str | None, limit: int) -> object:
-    """The JSON of a body, unzipped if gzip, or the answer refusing it."""
-    coding = (encoding or "identity").strip().lower()
-    if coding == "gzip":
-        unzip = zlib.decompressobj(wbits=31)
-        try:
-            # At most one byte past the limit is ever inflated: a gzip bomb stops there.
-            raw = unzip.decompress(raw, limit + 1)
-        except zlib.error as exc:
-            return _error(400, "invalid_request", f"the body is not valid gzip: {exc}")
-        if len(raw) > limit:
-            return _error(413, "too_large", f"the unzipped body is larger than {limit} bytes")
-        if not unzip.eof or unzip.unused_data:
-            return _error(400, "invalid_request", "the body is not one complete gzip stream")
-    elif coding != "identity":
-        return _error(400, "invalid_request", f"Content-Encoding {coding!r} is not gzip")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return _error(400, "invalid_request", f"the body is not valid JSON: {exc}")
-    except RecursionError:
-        return _error(400, "invalid_request", "the body nests too deeply to be a message")
-
-
-def _basic_user(request: Request) -> str | None:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        return base64.b64decode(value.strip(), validate=True).decode().partition(":")[0]
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-
-
-def _key(request: Request, body: dict[str, Any]) -> str:
-    """The write key: the basic-auth user, else the body's `writeKey` (as browsers send it)."""
-    user = _basic_user(request)
-    written = body.get("writeKey")
-    return user if user is not None else written if isinstance(written, str) else ""
-
-
-def _refused_key(request: Request, body: dict[str, Any]) -> JSONResponse | None:
-    keys: frozenset[str] = request.app.state.producer_keys
-    key = _key(request, body)
-    if key and any(hmac.compare_digest(key.encode(), k.encode()) for k in keys):
-        return None
-    message = (
-        "the write key is not a producer key"
-        if key
-        else "a write key is required (basic auth: the key as user, no password)"
-    )
-    answer = _error(401, "unauthorized", message)
-    answer.headers["WWW-Authenticate"] = 'Basic realm="ingest"'
-    return answer
-
-
-def _over_limit(limits: KeyLimits, key: str, events: int) -> JSONResponse | None:
-    if not limits.fits(events):
-        message = (
-            f"a call of {events} messages is more than a key may post at once ({limits.burst})"
-        )
-        return _error(413, "too_large", message)
-    wait = limits.take(key, events)
-    if not wait:
-        return None
-    metrics.THROTTLED.inc(events)
-    answer = _error(429, "rate_limited", f"over {limits.rate:g} events a second; retry")
-    answer.headers["Retry-After"] = str(wait)
-    return answer
-
-
 def _reused(index: int) -> dict[str, Any]:
     message = "this messageId was already used with a different message"
     return {"index": index, "errors": [{"field": "messageId", "message": message}]}
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    """Segment's error shape (`code`, `message`, which its SDKs report), and `detail`."""
-    headers = {"Retry-After": "5"} if status == 503 else None
-    body = {"success": False, "code": code, "message": message, "detail": message}
-    return JSONResponse(body, status_code=status, headers=headers)
