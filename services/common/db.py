@@ -93,6 +93,12 @@ async def migrate(engine: AsyncEngine, service: str, script_location: Path) -> N
         command.upgrade(config, "head")
 
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Instances of one service starting together (two journeys) would both create its
+            # tables, and the second fail: one migrates at a time, the next finds it done.
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": f"migrate:{service}"}
+            )
         await conn.run_sync(upgrade)
 
 

@@ -111,7 +111,13 @@ async def deliver(
         if sub.types is not None and _passed_over(record, sub.types):
             continue
         try:
-            parsed.append((record, parse_event(record.value)))
+            event = parse_event(record.value)
+            if (home := topic_of(event)) != record.topic:
+                # A producer's mistake, not an event this topic's consumers should pass over.
+                raise InvalidEvent(
+                    [{"field": "type", "message": f"{event.type} belongs on {home}"}]
+                )
+            parsed.append((record, event))
         except InvalidEvent as exc:
             poison.append(_dead(record, sub.group, exc, attempts=0))
     failure = await _attempt(sub, [e for _, e in parsed]) if parsed else None

@@ -280,3 +280,14 @@ def test_asyncapi_has_a_channel_per_topic_listing_its_event_types_keyed_by_subje
     for message in messages.values():
         assert message["payload"]["$ref"].rsplit("/", 1)[1] in document["components"]["schemas"]
         assert message["bindings"]["kafka"]["key"]["type"] == "string"
+
+
+def test_a_text_holding_nul_is_no_event_and_a_backslash_before_u0000_is_just_text() -> None:
+    """PostgreSQL cannot store U+0000: such an event is refused where it is parsed, naming the
+    field, rather than taken in part by one consumer and failing in another."""
+    click = cta_click()
+    with pytest.raises(InvalidEvent, match=r"cta\.label: must not contain U\+0000"):
+        parse_event(json.dumps(click | {"cta": click["cta"] | {"label": "a\x00b"}}))
+    literal = json.dumps(click | {"cta": click["cta"] | {"label": "C:\\u0000"}})
+    assert "\\\\u0000" in literal  # the JSON holds an escaped backslash, then u0000
+    assert parse_event(literal.encode()).cta.label == "C:\\u0000"  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, s
 
 from schemas import topics
 from schemas.envelope import Event
+from schemas.journey import PointsAwardedV1
 from services.common.db import create_engine, mark_processed, processed_events_table, unprocessed
 from services.common.transport import Outgoing, Subscription, Transport
 from tests.contract.logs import Collector, LogUnderTest, clicks, embedded_path
@@ -132,8 +134,23 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_rest_keeps
 ) -> None:
     before, cursed, after = clicks("v-dlq", 3)
     await publish(log, [before])
+    nul = json.loads(before.model_dump_json())
+    nul |= {"event_id": str(uuid.uuid4()), "cta": nul["cta"] | {"label": "a\x00b"}}
+    misrouted = PointsAwardedV1(
+        event_id=uuid.uuid4(),
+        occurred_at=before.occurred_at,
+        subject_id="v-dlq",
+        click_event_id=before.event_id,
+        cta=before.cta,
+        stage_before=1,
+        gap=0,
+        multiplier=1,
+        points=5,
+        total_points=5,
+    ).model_dump_json()
+    bad = [b"{not json", json.dumps(nul).encode(), misrouted.encode()]
     async with running(log) as transport:
-        await transport.publish_raw([Outgoing(topics.WEB, b"v-dlq", b"{not json", ())])
+        await transport.publish_raw([Outgoing(topics.WEB, b"v-dlq", b, ()) for b in bad])
     await publish(log, [cursed, after])
 
     got = Collector()
@@ -146,14 +163,16 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_rest_keeps
     async with running(log, Subscription("dlq", (topics.WEB,), handler, retry_backoff_s=0.01)):
         await got.wait_for(2)
         async with asyncio.timeout(30):
-            while len(dead := await log.read(topics.dead_letter("dlq"))) < 2:
+            while len(dead := await log.read(topics.dead_letter("dlq"))) < 4:
                 await asyncio.sleep(0.1)
     assert got.ids() == [before.event_id, after.event_id]
-    assert sorted(r.value for r in dead) == sorted(
-        [b"{not json", cursed.model_dump_json().encode()]
-    )
-    errors = {dict(r.headers)["x-error-type"] for r in dead}
-    assert errors == {b"InvalidEvent", b"ValueError"}
+    assert sorted(r.value for r in dead) == sorted([*bad, cursed.model_dump_json().encode()])
+    errors = {r.value: dict(r.headers)["x-error-type"] for r in dead}
+    assert set(errors.values()) == {b"InvalidEvent", b"ValueError"}
+    assert errors[cursed.model_dump_json().encode()] == b"ValueError"
+    why = {r.value: dict(r.headers)["x-error"].decode() for r in dead}
+    assert "cta.label: must not contain U+0000 (NUL)" in why[bad[1]]
+    assert "points.awarded.v1 belongs on crm.journey" in why[bad[2]]
     assert all(dict(r.headers)["x-source-topic"] == topics.WEB.encode() for r in dead)
 
 

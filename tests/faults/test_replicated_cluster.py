@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 import uuid
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
@@ -32,21 +29,6 @@ from tests.infra import create_database
 
 KEY = "pk-faults"
 AUTH = {"Authorization": f"Bearer {KEY}"}
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    port = int(os.environ.get("CRM_KAFKA_CLUSTER_PORT", "19192"))
-    found = Cluster(
-        tmp_path_factory.mktemp("cluster"),
-        port,
-        int(os.environ.get("CRM_KAFKA_CLUSTER_CONTROLLER_PORT", str(port + 100))),
-    )
-    found.start()
-    try:
-        yield found
-    finally:
-        found.clean()
 
 
 async def partitions_of(bootstrap: str, topic: str) -> list[dict[str, object]]:
