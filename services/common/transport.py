@@ -87,13 +87,30 @@ class TransientError(Exception):
     or network down): the batch must not be committed nor dead-lettered, only retried later."""
 
 
+# SQLSTATEs that blame the database, not the message: a connection exception (class 08), out
+# of resources (53), the server shutting down, crashed or starting up (57P01-57P03: "the
+# database system is not yet accepting connections" while it recovers from a crash), and a
+# transaction to run again (serialization failure, deadlock).
+TRANSIENT_SQLSTATES = ("08", "53", "57P01", "57P02", "57P03", "40001", "40P01")
+
+
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, OSError | asyncio.TimeoutError | ConnectionError):
         return True
     name = type(exc).__name__
     if name in {"OperationalError", "InterfaceError"}:
         return True
-    return bool(getattr(exc, "connection_invalidated", False))
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    # SQLAlchemy wraps the driver's error (`orig`), which carries the SQLSTATE (asyncpg's own
+    # exceptions have it too). Found by the fault suite: a PostgreSQL crash restart answered
+    # "not yet accepting connections" as a plain DBAPIError, and three quick attempts later
+    # the batch's clicks were dead-lettered instead of waiting for the database.
+    for cause in (exc, getattr(exc, "orig", None), exc.__cause__):
+        state = getattr(cause, "sqlstate", None)
+        if isinstance(state, str) and state.startswith(TRANSIENT_SQLSTATES):
+            return True
+    return False
 
 
 async def deliver(

@@ -1,10 +1,11 @@
 """The fault suite's checker. It takes what ingest acknowledged (the producers' record) and what
-the event log holds (`crm.web`, read from Kafka), folds every distinct event in log order with
-the journey rules as tests/bench/e2e_workload.py implements them from DESIGN.md (not the
-product's code), and compares the result with what each service ends up holding: the journey's
-prospects (stage, points, clicks, entry point), the board's rows, the alerts. Duplicates in the
-log (a retried post, a duplicate delivery) must count once; injected poison must be in a
-dead-letter topic, and nothing else may be."""
+the event log holds (`crm.web`, read from Kafka), folds every distinct event in log order with the
+journey rules as tests/bench/e2e_workload.py implements them from DESIGN.md (not the product's
+code; an inquiry form: the prospect exists, the latest form is its entry point), and compares the
+result with what each service ends up holding: the journey's prospects (stage, points, clicks,
+entry point), the board's rows, the alerts. Duplicates in the log (a retried post, a duplicate
+delivery) must count once; injected poison must be in a dead-letter topic, and nothing else
+may be."""
 
 from __future__ import annotations
 
@@ -17,15 +18,16 @@ import httpx
 from aiokafka import ConsumerRecord
 
 from tests.bench.e2e_readmodels import PAGE
-from tests.bench.e2e_workload import Workload
+from tests.bench.e2e_workload import Prospect, Workload
 
-Holding = tuple[int, int, int, str | None]  # stage, points, clicks, entry point's CTA id
+Entry = tuple[str, str] | None  # ("cta", its id) or ("inquiry", the form's id)
+Holding = tuple[int, int, int, Entry]  # stage, points, clicks, entry point
 
 
 @dataclass
 class Expected:
     fold: Workload
-    entry: dict[str, str] = field(default_factory=dict)
+    entry: dict[str, Entry] = field(default_factory=dict)
     log_records: int = 0
     distinct: int = 0
     in_log: set[str] = field(default_factory=set)
@@ -54,11 +56,22 @@ def expected_from_log(records: list[ConsumerRecord], poison: set[str]) -> Expect
         if not event_id or event_id in poison or event_id in out.in_log:
             continue
         out.in_log.add(event_id)
-        visitor, cta = event["subject_id"], event["cta"]
-        out.fold.fold(visitor, cta["stage"], cta["points"])
-        out.entry.setdefault(visitor, cta["id"])
+        visitor = event["subject_id"]
+        if event["type"] == "inquiry.submitted.v1":
+            out.fold.prospects.setdefault(visitor, Prospect())  # stage 1, no points, no click
+            out.entry[visitor] = ("inquiry", event["form_id"])  # the latest form replaces
+        else:
+            cta = event["cta"]
+            out.fold.fold(visitor, cta["stage"], cta["points"])
+            out.entry.setdefault(visitor, ("cta", cta["id"]))  # the first click, unless a form
     out.distinct = len(out.in_log)
     return out
+
+
+def entry_of(entry: dict[str, Any] | None) -> Entry:
+    if entry is None:
+        return None
+    return (entry["kind"], entry["cta_id"] if entry["kind"] == "cta" else entry["form_id"])
 
 
 class Holdings:
@@ -90,7 +103,7 @@ class Holdings:
                 r["stage"],
                 r["points"],
                 r["clicks"],
-                (r["entry_point"] or {}).get("cta_id"),
+                entry_of(r["entry_point"]),
             )
             for r in self._pages(self.projections, "/v1/board", "rows")
         }
@@ -103,8 +116,7 @@ class Holdings:
                 continue
             assert r.status_code == 200, f"journey {prospect_id}: {r.status_code} {r.text[:300]}"
             p = r.json()
-            entry = (p["entry_point"] or {}).get("cta_id")
-            out[prospect_id] = (p["stage"], p["points"], p["clicks"], entry)
+            out[prospect_id] = (p["stage"], p["points"], p["clicks"], entry_of(p["entry_point"]))
         return out
 
     def alerts(self) -> dict[str, tuple[str, int, int]]:

@@ -9,17 +9,21 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas import topics
+from tests.faults.cluster import Cluster
 from tests.faults.lag import LagProbe
 from tests.faults.producers import Producers
+from tests.faults.system import Postgres, System
 
 T = TypeVar("T")
 
@@ -142,3 +146,24 @@ class Driver:
             return leaders.most_common(1)[0][0]
         finally:
             await admin.close()
+
+
+@contextmanager
+def under_load(
+    run_dir: Path, cluster: Cluster, run: str, visitors: int, batch: int
+) -> Iterator[tuple[System, Postgres, Driver]]:
+    """The product started on `cluster` and a PostgreSQL of its own, with producers and the
+    lag probe ready on the driver (not yet sending); all of it stopped and cleaned after."""
+    postgres = Postgres(run_dir, run)
+    system = System(run_dir, cluster, postgres.start(), run)
+    driver: Driver | None = None
+    try:
+        system.start()
+        producers = Producers(system.ingest(), run, visitors, clients=4, batch=batch)
+        driver = Driver(cluster.bootstrap.split(","), system.namespace, producers)
+        yield system, postgres, driver
+    finally:
+        if driver is not None:
+            driver.close()
+        system.stop()
+        postgres.clean()

@@ -1,10 +1,10 @@
-"""The fault suite's websites: clients posting CTA clicks to the two ingest instances at a steady
-rate, in batches, each client owning its visitors and sending a visitor's next batch only after
-the last one was acknowledged. On any error, timeout or refused connection a client retries the
-same body (the same event ids) after a pause, as real producers do (the tracker, Segment's
-SDKs), honouring `Retry-After`, and moves to the other instance when one does not answer.
-What it knows at the end is what the checker compares the system with: every event it sent, and
-which of them ingest acknowledged (202), when."""
+"""The fault suite's websites: clients posting CTA clicks (and now and then an inquiry form) to the
+two ingest instances at a steady rate, in batches, each client owning its visitors and sending a
+visitor's next batch only after the last one was acknowledged. On any error, timeout or refused
+connection a client retries the same body (the same event ids) after a pause, as real producers do
+(the tracker, Segment's SDKs), honouring `Retry-After`, and moves to the other instance when one
+does not answer. What it knows at the end is what the checker compares the system with: every event
+it sent, and which of them ingest acknowledged (202), when."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import asyncio
 import json
 import random
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -21,6 +22,19 @@ from tests.bench.e2e_workload import Workload, click, next_stage
 from tests.faults.system import KEY
 
 RETRY_AFTER_CAP_S = 5.0
+INQUIRIES = 0.03  # of the events: an inquiry form (the latest one is the entry point)
+
+
+def inquiry(visitor: str, form: int) -> dict[str, object]:
+    """One email per visitor, so no two prospects merge (the checker does not fold merges)."""
+    return {
+        "type": "inquiry.submitted",
+        "event_id": str(uuid.uuid4()),
+        "visitor_id": visitor,
+        "email": f"{visitor}@example.com",
+        "form_id": f"form-{form}",
+        "page": "https://example.com/contact",
+    }
 
 
 @dataclass
@@ -51,11 +65,14 @@ class Producers:
         for _ in range(self.batch):
             v = self.rng.choice(mine)
             visitor = f"f-{self.run}-{v}"
-            known = self.model.prospects.get(visitor)
-            stage = next_stage(self.rng, known.stage if known else 1)
-            base = self.rng.randint(1, 15)
-            self.model.fold(visitor, stage, base)
-            event = click(visitor, stage, base)
+            if self.rng.random() < INQUIRIES:
+                event = inquiry(visitor, self.rng.randint(1, 3))
+            else:
+                known = self.model.prospects.get(visitor)
+                stage = next_stage(self.rng, known.stage if known else 1)
+                base = self.rng.randint(1, 15)
+                self.model.fold(visitor, stage, base)
+                event = click(visitor, stage, base)
             self.sent.events[str(event["event_id"])] = event
             out.append(event)
         return out

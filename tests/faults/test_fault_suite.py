@@ -18,9 +18,8 @@ from pathlib import Path
 
 from tests.faults.checker import Holdings, compare, dead_ids, dead_letters, expected_from_log
 from tests.faults.cluster import Cluster
-from tests.faults.driver import Driver
+from tests.faults.driver import Driver, under_load
 from tests.faults.lag import read_topic
-from tests.faults.producers import Producers
 from tests.faults.schedule import Faults
 from tests.faults.system import SECRET, Postgres, System
 from tests.sessions import signed_in
@@ -34,16 +33,8 @@ SETTLE_S = 300.0
 def test_nothing_lost_nothing_double_counted_under_every_fault(
     tmp_path: Path, cluster: Cluster, unique: str
 ) -> None:
-    postgres = Postgres(tmp_path, unique)
-    system = System(tmp_path, cluster, postgres.start(), unique)
-    try:
-        system.start()
-        producers = Producers(system.ingest(), unique, VISITORS, clients=4, batch=20)
-        driver = Driver(cluster.bootstrap.split(","), system.namespace, producers)
+    with under_load(tmp_path, cluster, unique, VISITORS, batch=20) as (system, postgres, driver):
         run(system, cluster, postgres, driver, unique)
-    finally:
-        system.stop()
-        postgres.clean()
 
 
 def run(system: System, cluster: Cluster, postgres: Postgres, driver: Driver, unique: str) -> None:
@@ -52,17 +43,14 @@ def run(system: System, cluster: Cluster, postgres: Postgres, driver: Driver, un
     time.sleep(3)
     driver.call(driver.probe.find_groups())
     faults = Faults(system, cluster, postgres, driver)
-    try:
-        for fault in faults.every_kind(unique):
-            fault()
-        driver.producers.holding = False
-        driver.sent_all(EVENTS / RATE * 3 + 120)
-        settled = driver.settle(SETTLE_S)
-        elapsed = time.monotonic() - started
-        driver.stop_watching()
-        check(system, cluster, driver, faults, settled, elapsed)
-    finally:
-        driver.close()
+    for fault in faults.every_kind(unique):
+        fault()
+    driver.producers.holding = False
+    driver.sent_all(EVENTS / RATE * 3 + 120)
+    settled = driver.settle(SETTLE_S)
+    elapsed = time.monotonic() - started
+    driver.stop_watching()
+    check(system, cluster, driver, faults, settled, elapsed)
 
 
 def check(

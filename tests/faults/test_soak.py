@@ -13,10 +13,9 @@ import time
 from pathlib import Path
 
 from tests.faults.cluster import Cluster
-from tests.faults.driver import Driver
-from tests.faults.producers import Producers
+from tests.faults.driver import Driver, under_load
 from tests.faults.soak import Memory, chart
-from tests.faults.system import Postgres, System
+from tests.faults.system import System
 from tests.processes import ROOT
 
 SECONDS = float(os.environ.get("CRM_SOAK_SECONDS", "60"))
@@ -30,20 +29,9 @@ SLACK_MIB = 25.0
 def test_memory_stays_flat_and_lag_returns_to_zero_under_a_steady_load(
     tmp_path: Path, cluster: Cluster, unique: str
 ) -> None:
-    postgres = Postgres(tmp_path, unique)
-    system = System(tmp_path, cluster, postgres.start(), unique)
-    driver: Driver | None = None
-    try:
-        system.start()
-        producers = Producers(system.ingest(), unique, VISITORS, clients=4, batch=50)
-        producers.holding = False
-        driver = Driver(cluster.bootstrap.split(","), system.namespace, producers)
+    with under_load(tmp_path, cluster, unique, VISITORS, batch=50) as (system, _, driver):
+        driver.producers.holding = False
         soak(system, driver)
-    finally:
-        if driver is not None:
-            driver.close()
-        system.stop()
-        postgres.clean()
 
 
 def soak(system: System, driver: Driver) -> None:
@@ -55,7 +43,7 @@ def soak(system: System, driver: Driver) -> None:
     driver.call(driver.probe.find_groups())
     driver.sent_all(SECONDS * 3 + 120)
     sent_until = time.monotonic()
-    settled = driver.settle(120)
+    settled = driver.settle(300)
     drained = time.monotonic() - sent_until
     time.sleep(5)  # a flat tail on the chart
     driver.stop_watching()
