@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from itertools import pairwise
 
 import pytest
+from sqlalchemy import text
 
 from services.common.db import create_engine
 from services.common.worker import Worker, woken
@@ -125,3 +126,39 @@ async def test_a_wait_says_whether_it_was_woken_or_timed_out() -> None:
     assert await woken(wake, 0.01) is False
     asyncio.get_running_loop().call_later(0.01, wake.set)
     assert await woken(wake, 5.0) is True
+
+
+@pytest.mark.postgres
+async def test_leading_holds_no_transaction_open(postgres_url: str, unique: str) -> None:
+    """A leader's lock is its session's; an open transaction beside it would hold back
+    PostgreSQL's xmin horizon, and vacuum could clean no table of the database while it leads."""
+    engine = create_engine(postgres_url)
+    steps: list[int] = []
+
+    async def step() -> None:
+        steps.append(1)
+        await asyncio.sleep(0.01)
+
+    name = f"test-worker-xmin-{unique}"
+    worker = Worker("test:leader", step, leader_lock=(engine, name), lock_poll_s=0.05)
+    watcher = create_engine(postgres_url)
+    try:
+        worker.start()
+        await until(lambda: len(steps) > 0)
+        async with watcher.connect() as conn:
+            held = (
+                await conn.execute(
+                    text(
+                        "SELECT a.state, a.backend_xmin IS NOT NULL FROM pg_locks l "
+                        "JOIN pg_stat_activity a ON a.pid = l.pid "
+                        "WHERE l.locktype = 'advisory' AND l.objid = "
+                        "(hashtext(:name)::bigint & 4294967295)::oid"
+                    ),
+                    {"name": name},
+                )
+            ).all()
+        assert held == [("idle", False)], f"the leader's session: {held}"
+    finally:
+        await worker.stop()
+        await engine.dispose()
+        await watcher.dispose()
