@@ -67,7 +67,7 @@ faults: install
 
 # Ten minutes of steady load with no fault; the chart of memory and lag: artifacts/soak-600s.png.
 SOAK_SECONDS ?= 600
-SOAK_RATE ?= 600
+SOAK_RATE ?= 1000
 soak: install
 	CRM_SOAK_SECONDS=$(SOAK_SECONDS) CRM_SOAK_RATE=$(SOAK_RATE) \
 	  $(PY) -m pytest tests/faults/test_soak.py -s -p no:cacheprovider $(PYTEST_ARGS)
