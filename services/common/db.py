@@ -71,9 +71,13 @@ async def database_ready(engine: AsyncEngine) -> bool:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """FULL: a commit is on disk before it returns. With NORMAL (until 2026-12), a consumer's
+    effects committed here could be lost to a power cut or OS crash while the embedded log's
+    offset commit after them (FULL) survived: those events would never be handled again. The
+    cost is one fsync per commit, and consumers commit once a batch."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

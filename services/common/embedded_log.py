@@ -56,7 +56,7 @@ class EmbeddedLog:
         self.path = Path(path)
         self.poll_interval_s = poll_interval_s
         self._subscriptions: list[Subscription] = []
-        self._wakeups: list[asyncio.Event] = []
+        self._wakeups: dict[str, list[asyncio.Event]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._writer: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
@@ -71,7 +71,8 @@ class EmbeddedLog:
         await self._writer.executescript(_SCHEMA)
         for sub in self._subscriptions:
             wakeup = asyncio.Event()
-            self._wakeups.append(wakeup)
+            for topic in sub.topics:
+                self._wakeups.setdefault(topic, []).append(wakeup)
             self._tasks.append(asyncio.create_task(self._consume(sub, wakeup), name=sub.group))
 
     async def stop(self) -> None:
@@ -111,8 +112,9 @@ class EmbeddedLog:
                 raise
         for topic, n in Counter(m.topic for m in messages).items():
             metrics.PUBLISHED.labels(topic).inc(n)
-        for wakeup in self._wakeups:
-            wakeup.set()
+            # Only the groups reading this topic: a woken group asks SQLite for records.
+            for wakeup in self._wakeups.get(topic, ()):
+                wakeup.set()
 
     async def read(self, topic: str, start: int = 0, limit: int = 10_000) -> list[Record]:
         """Records of `topic` from offset `start`: for tests, replays and the DLQ tooling."""
@@ -163,11 +165,21 @@ class EmbeddedLog:
         reader = await _connect(self.path)
         try:
             positions = {t: await self.committed(sub.group, t) for t in sub.topics}
+            # A group at the end this process appended to need not ask SQLite for records;
+            # at least once a poll interval it asks anyway, for what another process appended
+            # (tools and tests publish into a running log).
+            loop = asyncio.get_running_loop()
+            asked_at = loop.time() - self.poll_interval_s
             while True:
                 wakeup.clear()
                 progressed = False
+                ask = loop.time() - asked_at >= self.poll_interval_s
                 for topic in sub.topics:
-                    progressed |= await self._consume_batch(reader, sub, topic, positions)
+                    progressed |= await self._consume_batch(
+                        reader, sub, topic, positions, trust_end=not ask
+                    )
+                if ask:
+                    asked_at = loop.time()
                 if not progressed:
                     await woken(wakeup, self.poll_interval_s)
         except asyncio.CancelledError:
@@ -184,7 +196,12 @@ class EmbeddedLog:
         sub: Subscription,
         topic: str,
         positions: dict[str, int],
+        *,
+        trust_end: bool,
     ) -> bool:
+        end = self._next_offset.get(topic)
+        if trust_end and end is not None and positions[topic] >= end:
+            return False
         cursor = await reader.execute(
             'SELECT "offset", key, value, headers FROM log WHERE topic = ? AND "offset" >= ? '
             'ORDER BY "offset" LIMIT ?',
