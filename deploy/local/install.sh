@@ -4,7 +4,6 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=deploy/local/lib.sh
 . "$ROOT/deploy/local/lib.sh"
-KAFKA_VERSION=4.4.0
 STRIPE_MOCK_VERSION=v0.203.0
 mkdir -p "$RUN"; LOG=$RUN/install.log
 

@@ -9,8 +9,6 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=deploy/local/lib.sh
 . "$ROOT/deploy/local/lib.sh"
-VERSION=4.4.0
-K=$HERE/kafka
 BASE=${CRM_KAFKA_CLUSTER_PORT:-19192}
 CBASE=${CRM_KAFKA_CLUSTER_CONTROLLER_PORT:-19292}
 DIR=$RUN/kafka-cluster
@@ -65,7 +63,7 @@ await() {  # await N...: each node's broker port open, within 120 s
 }
 
 start() {
-  [ -f "$K/lib/kafka_2.13-$VERSION.jar" ] || "$HERE/install.sh" kafka >&2
+  [ -f "$K/lib/kafka_2.13-$KAFKA_VERSION.jar" ] || "$HERE/install.sh" kafka >&2
   local n
   for n in "${NODES[@]}"; do launch "$n"; done
   await "${NODES[@]}"

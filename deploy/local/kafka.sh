@@ -5,8 +5,6 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=deploy/local/lib.sh
 . "$ROOT/deploy/local/lib.sh"
-VERSION=4.4.0
-K=$HERE/kafka
 PORT=${CRM_KAFKA_PORT:-19092}
 CPORT=${CRM_KAFKA_CONTROLLER_PORT:-19093}
 DIR=$RUN/kafka; PIDF=$DIR/pid; LOG=$DIR/logs/kafka.out
@@ -19,7 +17,7 @@ start() {
   if running; then echo "$ADDR"; return; fi
   if pid_alive "$PIDF" kafka.Kafka; then stop >&2; fi  # alive but not serving: restart it
   ! port_open "$PORT" || die "port $PORT is already used by another process"
-  [ -f "$K/lib/kafka_2.13-$VERSION.jar" ] || "$HERE/install.sh" kafka >&2
+  [ -f "$K/lib/kafka_2.13-$KAFKA_VERSION.jar" ] || "$HERE/install.sh" kafka >&2
   mkdir -p "$DIR/data" "$DIR/logs"
   sed -e "s#@PORT@#$PORT#g" -e "s#@CPORT@#$CPORT#g" -e "s#@DATA@#$DIR/data#g" \
     "$K/server.properties.tmpl" >"$DIR/server.properties"
@@ -47,7 +45,7 @@ start() {
 stop() { stop_pid "$PIDF" kafka.Kafka; echo "stopped"; }
 
 status() {
-  if running; then echo "running $ADDR (Kafka $VERSION, pid $(<"$PIDF"))"; else echo "stopped"; exit 3; fi
+  if running; then echo "running $ADDR (Kafka $KAFKA_VERSION, pid $(<"$PIDF"))"; else echo "stopped"; exit 3; fi
 }
 
 case ${1:-} in

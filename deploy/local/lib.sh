@@ -4,6 +4,11 @@
 HERE=$ROOT/deploy/local
 # shellcheck disable=SC2034
 RUN=${CRM_RUN_DIR:-$ROOT/.run}
+# Kafka from Maven Central's jars (install.sh kafka), shared by kafka.sh and kafka-cluster.sh.
+# shellcheck disable=SC2034
+KAFKA_VERSION=4.4.0
+# shellcheck disable=SC2034
+K=$HERE/kafka
 
 die() { echo "$*" >&2; exit 1; }
 
