@@ -9,12 +9,14 @@ process and how busy the machine was; asserts only that the read models caught u
 
     CRM_BENCH_E2E_CLICKS=21000 CRM_BENCH_E2E_VISITORS=500 make bench
     CRM_BENCH_E2E_PROFILE=1 make bench   # also py-spy on the embedded process: where time goes
+    CRM_BENCH_E2E_RUNS=5 pytest tests/bench/test_end_to_end.py -m bench -s -k embedded  # median
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import statistics
 import time
 from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
@@ -43,6 +45,9 @@ CLICKS = int(os.environ.get("CRM_BENCH_E2E_CLICKS", "21000"))
 VISITORS = int(os.environ.get("CRM_BENCH_E2E_VISITORS", "500"))
 CLIENTS = int(os.environ.get("CRM_BENCH_E2E_CLIENTS", "4"))
 TIMEOUT_S = float(os.environ.get("CRM_BENCH_E2E_TIMEOUT", "600"))
+# Runs of the embedded shape, each on a fresh data directory: this machine's figures vary by up
+# to 30 % between two runs of the same code, so compare medians.
+RUNS = int(os.environ.get("CRM_BENCH_E2E_RUNS", "1"))
 TARGET = 3000  # clicks/s, embedded (issue 15)
 SECRET = "bench-secret"
 COMMON = {
@@ -81,7 +86,8 @@ async def post_all(base: str, bodies: list[list[bytes]]) -> list[int]:
     return statuses
 
 
-def measure(shape: Shape, w: Workload, run: str, tmp_path: Path, profile: bool = False) -> None:
+def measure(shape: Shape, w: Workload, run: str, tmp_path: Path, profile: bool = False) -> float:
+    """Clicks/s from the first POST until every read model caught up (printed, with CPU)."""
     models = ReadModels(shape.projections, shape.alerts, shape.token)
     # Warm-up: one skip click through every hop, so every consumer has joined before the clock.
     assert asyncio.run(post_all(shape.ingest, [[w.warmup]])) == [202]
@@ -121,6 +127,7 @@ def measure(shape: Shape, w: Workload, run: str, tmp_path: Path, profile: bool =
     )
     if raw is not None and raw.exists():
         print("\n".join(summary(raw)))
+    return rate
 
     assert set(statuses) == {202}, f"statuses {sorted(set(statuses))}"
     assert done, "not caught up: " + differences(models.board(), expected_board(w), "board")
@@ -130,12 +137,23 @@ def measure(shape: Shape, w: Workload, run: str, tmp_path: Path, profile: bool =
 
 
 def test_end_to_end_embedded_in_one_process(tmp_path: Path, unique: str) -> None:
-    w = workload(CLICKS, VISITORS, CLIENTS, unique)
-    data = tmp_path / "data"
-    with crm_process(["run", "--data-dir", str(data)], tmp_path / "crm.log", COMMON) as crm:
-        token = signed_in(embedded_accounts(data), SECRET, "bench@example.com")
-        shape = Shape.single("embedded (crm-journey run, SQLite)", crm, token)
-        measure(shape, w, unique, tmp_path, profile=True)
+    rates = []
+    for n in range(RUNS):
+        run, home = f"{unique}-{n}", tmp_path / f"run-{n}"
+        home.mkdir()
+        w = workload(CLICKS, VISITORS, CLIENTS, run)
+        data = home / "data"
+        with crm_process(["run", "--data-dir", str(data)], home / "crm.log", COMMON) as crm:
+            token = signed_in(embedded_accounts(data), SECRET, "bench@example.com")
+            shape = Shape.single("embedded (crm-journey run, SQLite)", crm, token)
+            rates.append(measure(shape, w, run, home, profile=n == 0))
+    if RUNS > 1:
+        print(
+            f"[bench] embedded over {RUNS} runs: "
+            + ", ".join(f"{r:,.0f}" for r in rates)
+            + f" clicks/s; median {statistics.median(rates):,.0f} "
+            f"(target >= {TARGET:,}/s: {statistics.median(rates) / TARGET:.2f} of it)"
+        )
 
 
 def kafka_env(kafka_bootstrap: str, postgres_url: str, name: str) -> dict[str, str]:
