@@ -127,13 +127,13 @@ def measure(shape: Shape, w: Workload, run: str, tmp_path: Path, profile: bool =
     )
     if raw is not None and raw.exists():
         print("\n".join(summary(raw)))
-    return rate
 
     assert set(statuses) == {202}, f"statuses {sorted(set(statuses))}"
     assert done, "not caught up: " + differences(models.board(), expected_board(w), "board")
     listed = models.alert_list()
     models.close()
     assert listed == expected_alerts(w), differences(listed, expected_alerts(w), "alerts")
+    return rate
 
 
 def test_end_to_end_embedded_in_one_process(tmp_path: Path, unique: str) -> None:
